@@ -7,7 +7,7 @@ PKGS=(
   # build
   build-essential cmake pkg-config g++
   libmilter-dev libssl-dev libc-ares-dev libyaml-cpp-dev libidn2-dev zlib1g-dev libsqlite3-dev
-  googletest libgtest-dev libgmock-dev
+  googletest libgtest-dev libgmock-dev libbenchmark-dev
   # fuzzing (libFuzzer) — optional preset `fuzz`
   clang libclang-rt-14-dev
   # test peers and servers (integration, interoperability)
