@@ -1,0 +1,82 @@
+// auth::config datasets — OpenDKIM's "data sets" (KeyTable, SigningTable, InternalHosts, header
+// lists ...) read the way opendkim-db.c reads them (anchor-features.md §2.3):
+//   `file:/path` or `/path`  flat file: key = text up to the first whitespace, value = the rest
+//   `refile:/path`           glob patterns (`*` → `.*`, `.` and `+` literal, other ERE
+//                            metacharacters pass through), anchored, tried in file order
+//   `csl:a,b,c` or any other value without a known `type:` prefix: comma-separated list;
+//                            `x=y` elements are key/value pairs
+// `#` starts a comment anywhere, lines are trimmed, a key without a value is a member-only entry.
+// Database back-ends (db:, dsn:, ldap:, lua:, memcache:, erlang:, mdb:) are refused at start-up
+// with a clear error rather than silently ignored.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "auth/config/legacy.h"
+
+namespace auth::config {
+
+/// opendkim-db.c reads flat files with fgets into BUFRSZ (1024) bytes; we accept longer
+/// lines (inline keys) up to this bound.
+inline constexpr std::size_t kMaxDatasetLineBytes = 64 * 1024;
+/// Most entries in one dataset (local policy; keeps a typo'd path to a huge file bounded).
+inline constexpr std::size_t kMaxDatasetEntries = 1000000;
+
+enum class DatasetKind { File, RegexFile, List };
+
+struct DatasetEntry {
+  std::string key;    ///< the key or, for refile:, the pattern as written
+  std::string value;  ///< the rest of the line, trimmed; may be empty
+  std::size_t line = 0;
+};
+
+class Dataset {
+ public:
+  /// Opens a dataset from a configuration value such as `refile:/etc/opendkim/SigningTable`.
+  /// `icase` makes keys (or patterns) match case-insensitively (anchor-features.md §2.3 lists
+  /// which OpenDKIM tables are). Throws ConfigError naming `option` on any failure.
+  static Dataset open(std::string_view spec, bool icase, const std::string& option = {},
+                      const FileReader& reader = read_file);
+  /// Builds a dataset from text in a given kind (tests, inline YAML lists).
+  static Dataset from_text(std::string_view text, DatasetKind kind, bool icase,
+                           const std::string& origin = "<inline>");
+
+  DatasetKind kind() const noexcept { return kind_; }
+  const std::string& origin() const noexcept { return origin_; }
+  const std::vector<DatasetEntry>& entries() const noexcept { return entries_; }
+
+  /// The first entry whose key equals (File, List) or whose pattern matches (RegexFile) `key`.
+  const DatasetEntry* find(std::string_view key) const;
+  /// Every matching entry in order (MultipleSignatures).
+  std::vector<const DatasetEntry*> find_all(std::string_view key) const;
+
+  Dataset(Dataset&&) noexcept;
+  Dataset& operator=(Dataset&&) noexcept;
+  ~Dataset();
+
+ private:
+  Dataset();
+  struct Regexes;
+  DatasetKind kind_ = DatasetKind::List;
+  bool icase_ = false;
+  std::string origin_;
+  std::vector<DatasetEntry> entries_;
+  std::unique_ptr<Regexes> regexes_;  ///< compiled patterns for RegexFile
+};
+
+/// Splits a dataset value into `n` fields at ':'; the last field takes the remainder,
+/// colons included (`dkimf_db_datasplit`). Returns nullopt when there are fewer than `n` fields.
+std::optional<std::vector<std::string>> split_fields(std::string_view value, std::size_t n);
+
+/// Translates an OpenDKIM refile pattern into an anchored POSIX ERE (exposed for tests).
+std::string refile_pattern_to_ere(std::string_view pattern);
+
+/// The keys OpenDKIM tries, in order, in a non-refile SigningTable for `local@domain`
+/// (anchor-features.md §2.3): user@host, host, user@.parent, .parent, ..., user@*, *.
+std::vector<std::string> signing_table_candidates(std::string_view local, std::string_view domain);
+
+}  // namespace auth::config
