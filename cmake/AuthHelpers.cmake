@@ -31,7 +31,8 @@ function(auth_test)
   if(NOT A_LABELS)
     set(A_LABELS unit)
   endif()
-  gtest_discover_tests(${A_NAME} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${A_LABELS}")
+  gtest_discover_tests(${A_NAME} TEST_PREFIX "${A_NAME}." DISCOVERY_TIMEOUT 60
+                       PROPERTIES LABELS "${A_LABELS}")
 endfunction()
 
 # auth_fuzzer(NAME SRCS ... DEPS ... CORPUS dir)
