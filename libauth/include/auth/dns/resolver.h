@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,10 @@ namespace auth::dns {
 
 /// Record types libauth asks for. CNAMEs are followed by the resolver, never returned.
 enum class RType : std::uint16_t { A = 1, CNAME = 5, PTR = 12, MX = 15, TXT = 16, AAAA = 28 };
+
+/// Negative TTL used when an NXDOMAIN/NODATA answer carries no SOA to take it from
+/// (RFC 2308 §5 takes it from the SOA's TTL and MINIMUM; local policy otherwise: 5 minutes).
+inline constexpr std::uint32_t kDefaultNegativeTtl = 300;
 
 /// The outcome of one query.
 enum class Status {
@@ -32,6 +37,8 @@ enum class Status {
 
 const char* to_string(Status s) noexcept;
 const char* to_string(RType t) noexcept;
+/// The RType named by `text` ("TXT", "txt", "Aaaa"...); std::nullopt for anything else.
+std::optional<RType> parse_rtype(std::string_view text) noexcept;
 
 /// True for the outcomes that mean "try again later" (temperror in SPF/DKIM/DMARC).
 inline bool is_temporary(Status s) noexcept {
