@@ -1,0 +1,232 @@
+// inkan-null-milter — the smallest daemon on the common runtime: it accepts every message and
+// adds one header (`X-Inkan-Null: ok` by default) at end of message. It exists to exercise the
+// runtime end to end (negotiation, macros, reload, graceful stop, error barrier) and as the
+// template for a new daemon.
+//
+// Configuration (legacy `Name value` lines or YAML `name: value`, detected):
+//   every runtime option (settings.h: Socket, UMask, UserID, PidFile, Background, Syslog,
+//   SyslogFacility, SyslogName, ...), and
+//   HeaderName   / header_name    the header to add (default X-Inkan-Null)
+//   HeaderValue  / header_value   its value (default ok)
+//   TestFailures / test_failures  when true, a message header "X-Inkan-Null-Fail: STAGE"
+//                                 (header, eoh, body, eom) makes the session throw at that
+//                                 stage — to test the default action; never enable in service.
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "common/runtime.h"
+
+namespace {
+
+using namespace inkan::milter;
+
+struct NullConfig {
+  RuntimeSettings runtime;
+  std::string header_name = "X-Inkan-Null";
+  std::string header_value = "ok";
+  bool test_failures = false;
+};
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  }
+  return true;
+}
+
+/// Applies one option; throws ConfigError naming file, line and option.
+void apply_option(NullConfig& c, const std::string& file, std::size_t line, const std::string& name,
+                  const std::string& value) {
+  auto r = apply_runtime_option(c.runtime, name, value);
+  if (!r) throw ConfigError(file, line, name, r.error().reason);
+  if (*r) return;
+  if (iequals(name, "HeaderName") || iequals(name, "header_name")) {
+    if (auto v = validate_header_name(value); !v) throw ConfigError(file, line, name, "illegal value: " + v.error().reason);
+    c.header_name = value;
+  } else if (iequals(name, "HeaderValue") || iequals(name, "header_value")) {
+    if (auto v = normalize_header_value(value); !v) throw ConfigError(file, line, name, "illegal value: " + v.error().reason);
+    c.header_value = value;
+  } else if (iequals(name, "TestFailures") || iequals(name, "test_failures")) {
+    auto b = parse_flag(value);
+    if (!b) throw ConfigError(file, line, name, "illegal value");
+    c.test_failures = *b;
+  } else {
+    throw ConfigError(file, line, name, "unrecognized parameter");
+  }
+}
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path, 0, "", "cannot read the file");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+/// The OpenDKIM grammar (anchor-features.md §1.1) for the options above: '#' and CR end a
+/// line, the name ends at the first blank, the value is the trimmed rest, names are
+/// case-insensitive, the last occurrence wins, unknown names are fatal.
+void load_legacy(NullConfig& c, const std::string& path) {
+  std::istringstream in(read_all(path));
+  std::string raw;
+  std::size_t lineno = 0;
+  while (std::getline(in, raw)) {
+    ++lineno;
+    std::string_view l = raw;
+    if (auto p = l.find_first_of("#\r"); p != l.npos) l = l.substr(0, p);
+    auto b = l.find_first_not_of(" \t");
+    if (b == l.npos) continue;
+    l = l.substr(b);
+    auto e = l.find_first_of(" \t");
+    std::string name(l.substr(0, e));
+    std::string_view v = e == l.npos ? std::string_view() : l.substr(e);
+    auto vb = v.find_first_not_of(" \t");
+    v = vb == v.npos ? std::string_view() : v.substr(vb, v.find_last_not_of(" \t") - vb + 1);
+    if (v.empty()) throw ConfigError(path, lineno, name, "required value missing");
+    apply_option(c, path, lineno, name, std::string(v));
+  }
+}
+
+void load_yaml(NullConfig& c, const std::string& path) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(path, static_cast<std::size_t>(e.mark.line + 1), "", e.msg);
+  }
+  if (root.IsNull()) return;
+  // Options either at the top or in a `null_milter:` section (inkan.yaml has one per daemon).
+  YAML::Node section = root.IsMap() && root["null_milter"] ? root["null_milter"] : root;
+  if (!section.IsMap()) throw ConfigError(path, static_cast<std::size_t>(section.Mark().line + 1), "", "expected a mapping");
+  for (const auto& kv : section) {
+    std::string key = kv.first.as<std::string>();
+    if (key == "null_milter") continue;
+    std::size_t line = static_cast<std::size_t>(kv.first.Mark().line + 1);
+    if (!kv.second.IsScalar()) throw ConfigError(path, line, key, "expected a scalar value");
+    apply_option(c, path, line, key, kv.second.Scalar());
+  }
+}
+
+class NullSession final : public Session {
+ public:
+  NullSession(std::shared_ptr<const NullConfig> cfg, const ConnInfo& conn) : cfg_(std::move(cfg)), conn_(conn) {}
+
+  Action on_connect(Context& ctx, const ConnInfo& info) override {
+    if (ctx.log().debug_enabled()) {
+      ctx.log().debug("connect from " + printable(info.hostname) + " [" + printable(info.peer.address) + "]");
+    }
+    return Action::cont();
+  }
+  Action on_envfrom(Context&, std::span<const std::string> args) override {
+    reset();
+    from_ = args.empty() ? std::string() : args[0];
+    return Action::cont();
+  }
+  Action on_envrcpt(Context&, std::span<const std::string>) override {
+    ++rcpts_;
+    return Action::cont();
+  }
+  Action on_header(Context&, std::string_view name, std::string_view value) override {
+    ++headers_;
+    if (cfg_->test_failures && iequals(name, "X-Inkan-Null-Fail")) {
+      auto b = value.find_first_not_of(' ');
+      fail_at_ = b == value.npos ? std::string() : std::string(value.substr(b));
+      maybe_fail("header");
+    }
+    return Action::cont();
+  }
+  Action on_eoh(Context&) override {
+    maybe_fail("eoh");
+    return Action::cont();
+  }
+  Action on_body(Context&, std::span<const unsigned char> chunk) override {
+    maybe_fail("body");
+    body_bytes_ += chunk.size();
+    ++chunks_;
+    return Action::cont();
+  }
+  Action on_eom(Context& ctx, MessageOps& ops) override {
+    maybe_fail("eom");
+    std::string value = conn_.header_leading_space ? " " + cfg_->header_value : cfg_->header_value;
+    auto r = ops.add_header(cfg_->header_name, value);
+    if (!r) throw std::runtime_error("adding " + cfg_->header_name + ": " + r.error().reason);
+    LogLine& l = ctx.summary();
+    l.add("from", from_).add("rcpts", static_cast<long long>(rcpts_)).add("headers", static_cast<long long>(headers_));
+    l.add("body", static_cast<long long>(body_bytes_)).add("chunks", static_cast<long long>(chunks_));
+    if (auto a = ctx.macro("{auth_authen}")) l.add("auth", *a);
+    l.add("result", "ok");
+    ctx.metrics().count_verdict("ok");
+    reset();
+    return Action::accept();
+  }
+  void on_abort(Context&) override { reset(); }
+
+ private:
+  void reset() {
+    from_.clear();
+    rcpts_ = headers_ = chunks_ = 0;
+    body_bytes_ = 0;
+    fail_at_.clear();
+  }
+  void maybe_fail(std::string_view stage) {
+    if (!fail_at_.empty() && iequals(fail_at_, stage)) {
+      throw std::runtime_error("test failure requested at " + std::string(stage));
+    }
+  }
+
+  std::shared_ptr<const NullConfig> cfg_;
+  ConnInfo conn_;
+  std::string from_;
+  std::size_t rcpts_ = 0, headers_ = 0, chunks_ = 0;
+  std::size_t body_bytes_ = 0;
+  std::string fail_at_;
+};
+
+class NullApp final : public MilterApp {
+ public:
+  NullApp() {
+    info_.name = "inkan-null-milter";
+    info_.version = INKAN_VERSION;
+    info_.default_socket = "inet:8890@localhost";
+    info_.default_config_paths = {"/etc/inkan/null-milter.conf"};
+    info_.command_line.program = "inkan-null-milter";
+    info_.command_line.config_letters = "xc";
+    info_.needs.add_headers = true;
+    info_.needs.helo = false;
+    info_.needs.envrcpt = true;
+    info_.needs.header_leading_space = true;
+    info_.metrics_prefix = "inkan_null";
+  }
+  const AppInfo& info() const override { return info_; }
+
+  void load_config(const std::string& path, ConfigFormat format) override {
+    auto c = std::make_shared<NullConfig>();
+    if (!path.empty()) {
+      if (format == ConfigFormat::Yaml) {
+        load_yaml(*c, path);
+      } else {
+        load_legacy(*c, path);
+      }
+    }
+    cfg_.set(std::move(c));
+  }
+  RuntimeSettings runtime_settings() const override { return cfg_.get()->runtime; }
+  std::unique_ptr<Session> new_session(const ConnInfo& conn) override {
+    return std::make_unique<NullSession>(cfg_.get(), conn);
+  }
+
+ private:
+  AppInfo info_;
+  Snapshot<NullConfig> cfg_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  NullApp app;
+  return inkan::milter::run_milter(app, argc, argv);
+}

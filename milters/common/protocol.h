@@ -1,0 +1,110 @@
+// inkan::milter — the pure half of milter protocol handling: option negotiation, macro names,
+// peer addresses. No libmilter calls here, so it is unit-tested without a daemon.
+//
+// Negotiation (libmilter SMFIC_OPTNEG, protocol version 6): the MTA offers action flags
+// (SMFIF_*) and protocol steps it can leave out (SMFIP_NO*); a filter asks only for the steps
+// it uses, so Postfix does not even send the others, and requests SMFIP_HDR_LEADSPC when it
+// wants header values byte-exact (anchor-features.md §1.4).
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace inkan::milter {
+
+/// Action flags (libmilter mfapi.h SMFIF_*), repeated here so pure code needs no libmilter.
+namespace flags {
+inline constexpr unsigned long kAddHeaders = 0x001;   // SMFIF_ADDHDRS
+inline constexpr unsigned long kChangeBody = 0x002;   // SMFIF_CHGBODY
+inline constexpr unsigned long kAddRcpt = 0x004;      // SMFIF_ADDRCPT
+inline constexpr unsigned long kDeleteRcpt = 0x008;   // SMFIF_DELRCPT
+inline constexpr unsigned long kChangeHeaders = 0x010;  // SMFIF_CHGHDRS
+inline constexpr unsigned long kQuarantine = 0x020;   // SMFIF_QUARANTINE
+inline constexpr unsigned long kChangeFrom = 0x040;   // SMFIF_CHGFROM
+inline constexpr unsigned long kSetSymList = 0x100;   // SMFIF_SETSYMLIST
+}  // namespace flags
+
+/// Protocol step bits (libmilter mfdef.h SMFIP_*).
+namespace steps {
+inline constexpr unsigned long kNoConnect = 0x00000001;
+inline constexpr unsigned long kNoHelo = 0x00000002;
+inline constexpr unsigned long kNoMail = 0x00000004;
+inline constexpr unsigned long kNoRcpt = 0x00000008;
+inline constexpr unsigned long kNoBody = 0x00000010;
+inline constexpr unsigned long kNoHeaders = 0x00000020;
+inline constexpr unsigned long kNoEoh = 0x00000040;
+inline constexpr unsigned long kNoUnknown = 0x00000100;
+inline constexpr unsigned long kNoData = 0x00000200;
+inline constexpr unsigned long kSkip = 0x00000400;
+inline constexpr unsigned long kRcptRejected = 0x00000800;
+inline constexpr unsigned long kHeaderLeadingSpace = 0x00100000;
+}  // namespace steps
+
+/// What a daemon needs from the MTA.
+struct Needs {
+  /* Actions it may take at end of message. */
+  bool add_headers = false;
+  bool change_headers = false;  ///< smfi_chgheader (also needed to delete a header)
+  bool quarantine = false;
+  bool change_body = false;
+  /* Steps it wants to see; the others are negotiated away when the MTA allows. */
+  bool connect = true;
+  bool helo = false;
+  bool envfrom = true;
+  bool envrcpt = false;
+  bool data = false;
+  bool headers = true;
+  bool eoh = true;
+  bool body = true;
+  bool unknown = false;
+  /// Ask for header values with their leading space (SMFIP_HDR_LEADSPC).
+  bool header_leading_space = false;
+  /// The body callback may answer Skip (SMFIP_SKIP).
+  bool skip = false;
+};
+
+/// The outcome of negotiation.
+struct Negotiated {
+  bool ok = true;                  ///< false: the MTA lacks a required action flag
+  unsigned long actions = 0;       ///< flags we use, masked by what the MTA offered
+  unsigned long protocol = 0;      ///< steps we decline + features we request
+  bool header_leading_space = false;
+  bool skip = false;
+  std::string missing;             ///< when !ok: which action flags the MTA did not offer
+};
+
+/// Computes our answer to SMFIC_OPTNEG from the MTA's offer (f0 actions, f1 protocol).
+/// A step we do not need is declined only if the MTA offers to leave it out; features
+/// (leading space, skip) are requested only if offered. Missing *actions* we need make the
+/// result !ok: the glue then answers with the default action for every message.
+Negotiated negotiate(unsigned long offered_actions, unsigned long offered_protocol,
+                     const Needs& needs) noexcept;
+
+/// Strips one pair of braces: "{auth_authen}" → "auth_authen"; "i" stays "i".
+std::string_view macro_base_name(std::string_view name) noexcept;
+/// The form libmilter's smfi_getsymval looks up: single-letter names bare ("i", "j", "_"),
+/// longer names in braces ("{daemon_name}").
+std::string macro_lookup_name(std::string_view name);
+
+/// The queue id for log prefixes: the `i` macro, or "NOQUEUE" when the MTA did not send one
+/// (Postfix's own word for "no queue file yet").
+inline constexpr std::string_view kNoQueueId = "NOQUEUE";
+
+/// The peer as the MTA reported it at connect.
+struct PeerAddress {
+  enum class Family { Unknown, Inet, Inet6, Unix };
+  Family family = Family::Unknown;
+  std::string address;  ///< "192.0.2.1", "2001:db8::1" (inet_ntop form), unix path, or ""
+  std::uint16_t port = 0;
+  friend bool operator==(const PeerAddress&, const PeerAddress&) = default;
+};
+
+/// Turns the sockaddr libmilter passes to xxfi_connect into text. nullptr → Unknown.
+/// An IPv4-mapped IPv6 address stays Inet6 (anchor-features.md §1.5 matches it as IPv6).
+PeerAddress peer_from_sockaddr(const sockaddr* sa) noexcept;
+
+}  // namespace inkan::milter

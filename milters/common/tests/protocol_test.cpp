@@ -1,0 +1,105 @@
+#include "common/protocol.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/un.h>
+
+#include <cstring>
+
+namespace inkan::milter {
+namespace {
+
+constexpr unsigned long kPostfixActions = 0x1FF;     // SMFI_CURR_ACTS
+constexpr unsigned long kPostfixProtocol = 0x1FFFFF;  // every step optional, all features
+
+TEST(Negotiate, DeclinesUnusedStepsAndRequestsFeatures) {
+  Needs n;
+  n.add_headers = true;
+  n.change_headers = true;
+  n.helo = false;
+  n.envrcpt = false;
+  n.header_leading_space = true;
+  auto r = negotiate(kPostfixActions, kPostfixProtocol, n);
+  EXPECT_TRUE(r.ok);
+  EXPECT_EQ(r.actions, flags::kAddHeaders | flags::kChangeHeaders);
+  EXPECT_EQ(r.protocol, steps::kNoHelo | steps::kNoRcpt | steps::kNoUnknown | steps::kNoData |
+                            steps::kHeaderLeadingSpace);
+  EXPECT_TRUE(r.header_leading_space);
+  EXPECT_FALSE(r.skip);
+}
+
+TEST(Negotiate, BodylessDaemonLikeOpendmarc) {
+  Needs n;
+  n.add_headers = true;
+  n.quarantine = true;
+  n.body = false;
+  auto r = negotiate(kPostfixActions, kPostfixProtocol, n);
+  EXPECT_TRUE(r.ok);
+  EXPECT_NE(r.protocol & steps::kNoBody, 0u);
+  EXPECT_EQ(r.protocol & steps::kHeaderLeadingSpace, 0u) << "not asked for";
+  EXPECT_EQ(r.actions, flags::kAddHeaders | flags::kQuarantine);
+}
+
+TEST(Negotiate, OnlyWhatTheMtaOffers) {
+  Needs n;
+  n.helo = false;
+  n.header_leading_space = true;
+  n.skip = true;
+  // An old MTA that cannot leave out HELO and offers no features.
+  auto r = negotiate(kPostfixActions, steps::kNoConnect | steps::kNoMail, n);
+  EXPECT_EQ(r.protocol, 0u);
+  EXPECT_FALSE(r.header_leading_space);
+  EXPECT_FALSE(r.skip);
+}
+
+TEST(Negotiate, MissingActionIsReported) {
+  Needs n;
+  n.add_headers = true;
+  n.change_headers = true;
+  auto r = negotiate(flags::kAddHeaders, kPostfixProtocol, n);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.missing, "CHGHDRS");
+  EXPECT_EQ(r.actions, flags::kAddHeaders);
+}
+
+TEST(Macros, Names) {
+  EXPECT_EQ(macro_base_name("{auth_authen}"), "auth_authen");
+  EXPECT_EQ(macro_base_name("i"), "i");
+  EXPECT_EQ(macro_base_name("{"), "{");
+  EXPECT_EQ(macro_base_name("{}"), "");
+  EXPECT_EQ(macro_lookup_name("i"), "i");
+  EXPECT_EQ(macro_lookup_name("{i}"), "i");
+  EXPECT_EQ(macro_lookup_name("daemon_name"), "{daemon_name}");
+  EXPECT_EQ(macro_lookup_name("{client_addr}"), "{client_addr}");
+}
+
+TEST(Peer, FromSockaddr) {
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons(2525);
+  inet_pton(AF_INET, "192.0.2.7", &sin.sin_addr);
+  auto p = peer_from_sockaddr(reinterpret_cast<sockaddr*>(&sin));
+  EXPECT_EQ(p, (PeerAddress{PeerAddress::Family::Inet, "192.0.2.7", 2525}));
+
+  sockaddr_in6 sin6{};
+  sin6.sin6_family = AF_INET6;
+  sin6.sin6_port = htons(25);
+  inet_pton(AF_INET6, "2001:0db8:0:0::1", &sin6.sin6_addr);
+  EXPECT_EQ(peer_from_sockaddr(reinterpret_cast<sockaddr*>(&sin6)),
+            (PeerAddress{PeerAddress::Family::Inet6, "2001:db8::1", 25}));
+  inet_pton(AF_INET6, "::ffff:192.0.2.1", &sin6.sin6_addr);
+  EXPECT_EQ(peer_from_sockaddr(reinterpret_cast<sockaddr*>(&sin6)).family, PeerAddress::Family::Inet6);
+
+  sockaddr_un sun{};
+  sun.sun_family = AF_UNIX;
+  std::memset(sun.sun_path, 'a', sizeof sun.sun_path);  // no terminator
+  auto u = peer_from_sockaddr(reinterpret_cast<sockaddr*>(&sun));
+  EXPECT_EQ(u.family, PeerAddress::Family::Unix);
+  EXPECT_EQ(u.address.size(), sizeof sun.sun_path);
+
+  EXPECT_EQ(peer_from_sockaddr(nullptr).family, PeerAddress::Family::Unknown);
+}
+
+}  // namespace
+}  // namespace inkan::milter
