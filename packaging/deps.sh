@@ -11,7 +11,8 @@ PKGS=(
   # fuzzing (libFuzzer) — optional preset `fuzz`
   clang libclang-rt-14-dev
   # test peers and servers (integration, interoperability)
-  unbound postfix swaks python3 python3-yaml python3-dkim python3-nacl libmail-dkim-perl python3-spf
+  unbound postfix swaks openssl python3 python3-yaml python3-dkim python3-nacl python3-dnspython
+  libmail-dkim-perl python3-spf
   opendkim opendkim-tools publicsuffix iproute2 procps
 )
 
