@@ -23,30 +23,12 @@ bool ends_with_ci(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && iequals(s.substr(s.size() - suffix.size()), suffix);
 }
 
-std::string format_config_error(const std::string& file, std::size_t line,
-                                const std::string& option, const std::string& message) {
-  std::string s = file.empty() ? std::string("(command line)") : file;
-  s += ": configuration error";
-  if (line > 0) s += " at line " + std::to_string(line);
-  s += ": " + message;
-  if (!option.empty()) s += " (" + option + ")";
-  return s;
-}
-
 bool is_key_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
          c == '_' || c == '-' || c == '.';
 }
 
 }  // namespace
-
-ConfigError::ConfigError(std::string file, std::size_t line, std::string option,
-                         std::string message)
-    : std::runtime_error(format_config_error(file, line, option, message)),
-      file_(std::move(file)),
-      line_(line),
-      option_(std::move(option)),
-      message_(std::move(message)) {}
 
 std::string_view to_string(ConfigFormat f) noexcept {
   return f == ConfigFormat::Yaml ? "yaml" : "legacy";

@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "auth/core/result.h"
+#include "auth/config/legacy.h"
 #include "common/action.h"
 
 namespace inkan::milter {
@@ -28,23 +29,10 @@ inline constexpr int kExitSoftware = 70;  ///< EX_SOFTWARE: internal error
 inline constexpr int kExitOsErr = 71;     ///< EX_OSERR: fork, bind, setuid failed
 inline constexpr int kExitConfig = 78;    ///< EX_CONFIG: configuration error
 
-/// A start-up configuration failure (STYLE.md: thrown at start-up, `main` exits 78).
-/// what() is "FILE: configuration error at line N: MESSAGE" (line omitted when 0), the shape
-/// OpenDKIM prints (anchor-features.md §8), with " (OPTION)" appended when one is named.
-class ConfigError : public std::runtime_error {
- public:
-  ConfigError(std::string file, std::size_t line, std::string option, std::string message);
-  const std::string& file() const noexcept { return file_; }
-  std::size_t line() const noexcept { return line_; }
-  const std::string& option() const noexcept { return option_; }
-  const std::string& message() const noexcept { return message_; }
-
- private:
-  std::string file_;
-  std::size_t line_;
-  std::string option_;
-  std::string message_;
-};
+/// A start-up configuration failure (STYLE.md: thrown at start-up, `main` exits 78): the one
+/// libauth's config readers throw, so daemons and readers share a type.
+/// what() is "FILE: configuration error at line N: MESSAGE (OPTION)".
+using ConfigError = auth::config::ConfigError;
 
 enum class ConfigFormat { Yaml, Legacy };
 

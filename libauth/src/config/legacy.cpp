@@ -6,7 +6,6 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
-#include <sstream>
 
 namespace auth::config {
 
@@ -26,13 +25,13 @@ std::string_view trim(std::string_view s) noexcept {
 
 std::string format_error(const std::string& file, std::size_t line, const std::string& option,
                          const std::string& message) {
-  std::ostringstream os;
-  os << file;
-  if (line > 0) os << ": configuration error at line " << line;
-  os << ": ";
-  if (!option.empty()) os << option << ": ";
-  os << message;
-  return os.str();
+  // The shape OpenDKIM prints (anchor-features.md §1.1), with the option named at the end.
+  std::string s = file.empty() ? std::string("(command line)") : file;
+  s += ": configuration error";
+  if (line > 0) s += " at line " + std::to_string(line);
+  s += ": " + message;
+  if (!option.empty()) s += " (" + option + ")";
+  return s;
 }
 
 }  // namespace

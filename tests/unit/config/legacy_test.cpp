@@ -51,7 +51,7 @@ TEST(LegacyConfig, MissingValueIsFatal) {
     EXPECT_EQ(e.option(), "Domain");
     EXPECT_EQ(e.message(), "required value missing");
     EXPECT_EQ(std::string(e.what()),
-              "opendkim.conf: configuration error at line 2: Domain: required value missing");
+              "opendkim.conf: configuration error at line 2: required value missing (Domain)");
   }
 }
 
