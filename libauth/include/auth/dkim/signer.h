@@ -1,0 +1,118 @@
+// auth::dkim signer — creates DKIM-Signature fields (RFC 6376 §5, RFC 8463, RFC 8301),
+// streaming, several signatures in one pass (e.g. dual RSA + Ed25519):
+//
+//   dkim::Signer s(sign_options);
+//   for each header field: s.add_header(field);
+//   s.end_headers();
+//   for each body chunk:   s.body_chunk(bytes);
+//   auto fields = s.finish();   // Result<std::vector<std::string>>, one per SignatureSpec
+//
+// Each returned string is a complete field "DKIM-Signature: v=1; a=...; b=..." (name + folded
+// value, CRLF between lines, no trailing CRLF), to be prepended to the message in the order
+// returned. Tag order is fixed: v a c d i q s t x l h bh b (optional tags only when enabled).
+// Lines are folded at 78 columns (RFC 5322 §2.1.1) at existing spaces, after ':' in h=, and
+// inside b=; the signature is computed over exactly the folded text emitted (b= empty).
+// Never l= unless asked (RFC 6376 §8.2). Signs with rsa-sha256 or ed25519-sha256 only
+// (RFC 8301 §3.1 forbids signing with rsa-sha1).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "auth/core/result.h"
+#include "auth/crypto/sign.h"
+#include "auth/dkim/clock.h"
+#include "auth/dkim/signature.h"
+#include "auth/mail/header.h"
+
+namespace auth::dkim {
+
+/// Generated field lines are folded to at most this many characters (RFC 5322 §2.1.1 SHOULD;
+/// filter-dkimsign DKIM_SIGNATURE_LINELEN). A single token longer than this (never produced
+/// by us except inside b=, which is cut) may exceed it.
+inline constexpr std::size_t kSignatureLineLength = 78;
+
+/// The header fields RFC 6376 §5.4.1 recommends signing (lower-case), in this order:
+/// from, reply-to, subject, date, to, cc, resent-date, resent-from, resent-sender, resent-to,
+/// resent-cc, in-reply-to, references, list-id, list-help, list-unsubscribe, list-subscribe,
+/// list-post, list-owner, list-archive, message-id, sender, mime-version, content-type,
+/// content-transfer-encoding, content-id, content-description.
+const std::vector<std::string>& recommended_signed_headers();
+
+/// One signature to make.
+struct SignatureSpec {
+  std::string domain;    ///< d=
+  std::string selector;  ///< s=
+  /// The key, behind the crypto::Signer interface (crypto::LocalSigner for an in-process key).
+  std::shared_ptr<const crypto::Signer> key;
+  /// a=; by default rsa-sha256 for an RSA key, ed25519-sha256 for an Ed25519 key.
+  std::optional<crypto::SignAlg> algorithm;
+  /// c=; default relaxed/relaxed.
+  Canonicalization canon{Canon::Relaxed, Canon::Relaxed};
+  /// Header names to sign (case-insensitive); empty = recommended_signed_headers().
+  /// Each name is listed in h= once per occurrence in the message (absent ones are left out).
+  /// "from" is always signed (RFC 6376 §5.4): signing fails if the message has no From.
+  std::vector<std::string> headers;
+  /// Names listed once more at the end of h= (after the occurrences) so that a field of that
+  /// name added later breaks the signature (oversigning, RFC 6376 §8.15). Default: from.
+  std::vector<std::string> oversign{"from"};
+  /// i=; empty = omitted. Must be "local@domain" with the domain d= or a subdomain of it, in
+  /// printable ASCII without ';' or '=' (no quoted-printable encoding is done); Invalid otherwise.
+  std::string identity;
+  /// x= = t= + this many seconds; nullopt = no x=. Must be > 0.
+  std::optional<std::int64_t> expire_after;
+  bool timestamp = true;       ///< emit t= (from options.clock)
+  bool body_length = false;    ///< emit l= (the canonical body length); off by default
+  bool query_method = false;   ///< emit q=dns/txt (the default value, optional)
+  /// Separator written between h= names: ":" (default) or e.g. " : " (RFC 8463 A.3 style).
+  std::string header_separator = ":";
+};
+
+/// Signer settings.
+struct SignOptions {
+  std::vector<SignatureSpec> signatures;
+  /// Time source for t= and x=.
+  Clock clock = system_clock();
+};
+
+/// Streaming DKIM signer for one message. Not thread-safe (one per message).
+class Signer {
+ public:
+  explicit Signer(SignOptions options);
+  ~Signer();
+  Signer(const Signer&) = delete;
+  Signer& operator=(const Signer&) = delete;
+  Signer(Signer&&) noexcept;
+  Signer& operator=(Signer&&) noexcept;
+
+  /// Adds one header field in the order received (top first).
+  /// Errors: LimitExceeded beyond mail::kMaxHeaderFields / mail::kMaxHeaderBytes.
+  Result<void> add_header(const mail::Field& field);
+  /// Same from raw bytes. Errors: those of mail::Field::parse, plus the limits above.
+  Result<void> add_header(std::string_view raw_field);
+  /// Ends the header section. Implicit on the first body_chunk() / finish(). Idempotent.
+  void end_headers();
+  /// Feeds a body chunk (CRLF line ends; any split). Ignored after finish().
+  void body_chunk(std::string_view bytes);
+  /// Computes the signatures; one field text per SignatureSpec, in spec order.
+  /// Errors: Missing (no signatures configured, no key, empty d=/s=, no From field —
+  /// RFC 6376 §5.4), Invalid (i= outside d=, bad d=/s=, key type does not fit a=, expire_after
+  /// ≤ 0, bad header name), Unsupported (a=rsa-sha1), Crypto (the key failed to sign).
+  /// Call once.
+  Result<std::vector<std::string>> finish();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Signs a whole message held in memory (LF-only line ends are converted to CRLF first) and
+/// returns the DKIM-Signature fields as Signer::finish() does. Errors as Signer::finish(),
+/// plus Syntax when the header section cannot be parsed.
+Result<std::vector<std::string>> sign_message(std::string_view message, const SignOptions& options);
+
+}  // namespace auth::dkim

@@ -1,0 +1,320 @@
+// DKIM signer (RFC 6376 §5, RFC 8463, RFC 8301): streaming body hash, several signatures.
+#include "auth/dkim/signer.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "auth/crypto/base64.h"
+#include "auth/crypto/hash.h"
+#include "auth/dkim/canonicalize.h"
+#include "auth/mail/ascii.h"
+#include "auth/mail/domain.h"
+#include "dkim/dkim_internal.h"
+
+namespace auth::dkim {
+namespace {
+
+using internal::lower;
+
+// RFC 5322 §3.6.8 ftext.
+bool is_field_name(std::string_view n) noexcept {
+  if (n.empty()) return false;
+  for (char c : n) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 33 || u > 126 || c == ':') return false;
+  }
+  return true;
+}
+
+// One tag's text split where folding whitespace may go. `joiner` is what stands between this
+// piece and the previous one when the line is not broken there ("" or " "); a break replaces
+// the joiner with CRLF HTAB.
+struct Piece {
+  std::string text;
+  std::string joiner;
+};
+
+// Lays out pieces on lines of at most kSignatureLineLength characters. `col` is the column
+// after the text already in `out`.
+void lay_out(std::string& out, std::size_t& col, const std::vector<Piece>& pieces) {
+  for (const auto& p : pieces) {
+    const std::size_t need = p.joiner.size() + p.text.size();
+    if (col + need > kSignatureLineLength && col > 1) {
+      out += "\r\n\t";
+      col = 1;
+    } else {
+      out += p.joiner;
+      col += p.joiner.size();
+    }
+    out += p.text;
+    col += p.text.size();
+  }
+}
+
+}  // namespace
+
+const std::vector<std::string>& recommended_signed_headers() {
+  static const std::vector<std::string> kHeaders = {
+      "from",        "reply-to",         "subject",          "date",
+      "to",          "cc",               "resent-date",      "resent-from",
+      "resent-sender", "resent-to",      "resent-cc",        "in-reply-to",
+      "references",  "list-id",          "list-help",        "list-unsubscribe",
+      "list-subscribe", "list-post",     "list-owner",       "list-archive",
+      "message-id",  "sender",           "mime-version",     "content-type",
+      "content-transfer-encoding", "content-id", "content-description"};
+  return kHeaders;
+}
+
+struct Signer::Impl {
+  SignOptions opt;
+  std::vector<mail::Field> headers;
+  std::size_t header_bytes = 0;
+  bool ended = false;
+  bool finished = false;
+  // One body hash per distinct body canonicalization (both a= use SHA-256 and the signer never
+  // truncates with l=), so dual RSA + Ed25519 signing hashes the body once.
+  std::vector<BodyHasher> hashers;
+  std::vector<Canon> hasher_canon;
+  std::vector<std::size_t> hasher_of;  // per spec
+  std::vector<std::optional<std::string>> body_hash;  // per hasher, once finished
+
+  explicit Impl(SignOptions o) : opt(std::move(o)) {
+    if (!opt.clock) opt.clock = system_clock();
+    for (const auto& spec : opt.signatures) {
+      std::size_t i = 0;
+      while (i < hasher_canon.size() && hasher_canon[i] != spec.canon.body) ++i;
+      if (i == hasher_canon.size()) {
+        hasher_canon.push_back(spec.canon.body);
+        hashers.emplace_back(spec.canon.body, crypto::HashAlg::Sha256);
+      }
+      hasher_of.push_back(i);
+    }
+    body_hash.resize(hashers.size());
+  }
+
+  Result<void> add(mail::Field f) {
+    if (ended) return ok();
+    if (headers.size() >= mail::kMaxHeaderFields) {
+      return fail(ErrorCode::LimitExceeded, "more than " + std::to_string(mail::kMaxHeaderFields) +
+                                                " header fields");
+    }
+    if (header_bytes + f.raw.size() > mail::kMaxHeaderBytes) {
+      return fail(ErrorCode::LimitExceeded, "header section larger than " +
+                                                std::to_string(mail::kMaxHeaderBytes) + " bytes");
+    }
+    header_bytes += f.raw.size();
+    headers.push_back(std::move(f));
+    return ok();
+  }
+
+  std::size_t count(std::string_view name) const {
+    std::size_t n = 0;
+    for (const auto& f : headers) n += f.is(name) ? 1 : 0;
+    return n;
+  }
+
+  Result<std::string> sign_one(const SignatureSpec& spec, std::size_t hasher, std::int64_t now) {
+    /* Validate the spec. */
+    if (!spec.key) return fail(ErrorCode::Missing, "no key for d=" + spec.domain);
+    const crypto::SignAlg alg = spec.algorithm.value_or(
+        spec.key->key_type() == crypto::KeyType::Ed25519 ? crypto::SignAlg::Ed25519Sha256
+                                                         : crypto::SignAlg::RsaSha256);
+    if (alg == crypto::SignAlg::RsaSha1) {
+      return fail(ErrorCode::Unsupported, "signing with rsa-sha1 is forbidden (RFC 8301 section 3.1)");
+    }
+    if (crypto::key_type_of(alg) != spec.key->key_type()) {
+      return fail(ErrorCode::Invalid, std::string("key type ") +
+                                          crypto::to_string(spec.key->key_type()) +
+                                          " does not fit a=" + crypto::to_string(alg));
+    }
+    if (spec.domain.empty()) return fail(ErrorCode::Missing, "empty d=");
+    if (spec.selector.empty()) return fail(ErrorCode::Missing, "empty s=");
+    if (auto v = mail::validate_domain(lower(spec.domain), mail::DomainSyntax::AllowUnderscore); !v) {
+      return fail(ErrorCode::Invalid, "d=" + spec.domain + ": " + v.error().reason);
+    }
+    if (auto v = mail::validate_domain(lower(spec.selector), mail::DomainSyntax::AllowUnderscore); !v) {
+      return fail(ErrorCode::Invalid, "s=" + spec.selector + ": " + v.error().reason);
+    }
+    if (!spec.identity.empty()) {
+      const auto at = spec.identity.rfind('@');
+      if (at == std::string::npos ||
+          !is_same_or_subdomain(std::string_view(spec.identity).substr(at + 1), spec.domain)) {
+        return fail(ErrorCode::Invalid, "i=" + spec.identity + " is not within d=" + spec.domain);
+      }
+      for (char c : spec.identity) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x21 || u > 0x7E || c == ';' || c == '=') {
+          return fail(ErrorCode::Invalid, "i= holds a byte that would need quoted-printable");
+        }
+      }
+    }
+    if (spec.expire_after && *spec.expire_after <= 0) {
+      return fail(ErrorCode::Invalid, "expire_after must be positive");
+    }
+    if (spec.header_separator.find(':') == std::string::npos ||
+        strip_fws(spec.header_separator) != ":" ||
+        spec.header_separator.find_first_of("\r\n") != std::string::npos) {
+      return fail(ErrorCode::Invalid, "header_separator must be ':' with optional spaces");
+    }
+
+    /* h= : each name once per occurrence, then the oversigned names once more (§5.4.2). */
+    if (count("from") == 0) {
+      return fail(ErrorCode::Missing, "message has no From field (RFC 6376 section 5.4)");
+    }
+    std::vector<std::string> names;
+    const auto& wanted = spec.headers.empty() ? recommended_signed_headers() : spec.headers;
+    std::vector<std::string> seen;
+    auto add_name = [&](const std::string& n) -> Result<void> {
+      if (!is_field_name(n)) return fail(ErrorCode::Invalid, "bad header name \"" + n + "\"");
+      const std::string l = lower(n);
+      for (const auto& s : seen) {
+        if (s == l) return ok();
+      }
+      seen.push_back(l);
+      const std::size_t k = count(l);
+      for (std::size_t i = 0; i < k; ++i) names.push_back(l);
+      return ok();
+    };
+    bool from_listed = false;
+    for (const auto& n : wanted) from_listed = from_listed || mail::equals_ignore_case(n, "from");
+    if (!from_listed) (void)add_name("from");  // From is always signed (§5.4)
+    for (const auto& n : wanted) {
+      if (auto r = add_name(n); !r) return fail(r.error());
+    }
+    for (const auto& n : spec.oversign) {
+      if (!is_field_name(n)) return fail(ErrorCode::Invalid, "bad header name \"" + n + "\"");
+      names.push_back(lower(n));
+    }
+
+    /* Body hash. */
+    if (!body_hash[hasher]) body_hash[hasher] = hashers[hasher].finish();
+    const std::string& bh = *body_hash[hasher];
+    const std::uint64_t canonical_len = hashers[hasher].canonical_length();
+
+    /* Tags in fixed order: v a c d i q s t x l h bh b. */
+    std::vector<std::vector<Piece>> tags;
+    auto simple_tag = [&](const std::string& text) { tags.push_back({Piece{text, " "}}); };
+    simple_tag("v=1;");
+    simple_tag(std::string("a=") + crypto::to_string(alg) + ";");
+    simple_tag("c=" + to_string(spec.canon) + ";");
+    simple_tag("d=" + spec.domain + ";");
+    if (!spec.identity.empty()) simple_tag("i=" + spec.identity + ";");
+    if (spec.query_method) simple_tag("q=dns/txt;");
+    simple_tag("s=" + spec.selector + ";");
+    if (spec.timestamp) simple_tag("t=" + std::to_string(now) + ";");
+    if (spec.expire_after) simple_tag("x=" + std::to_string(now + *spec.expire_after) + ";");
+    if (spec.body_length) simple_tag("l=" + std::to_string(canonical_len) + ";");
+    {
+      // h= pieces: break points at the separator's spaces, or after ':' when it has none.
+      std::vector<Piece> h;
+      const bool spaced_before = spec.header_separator.front() == ' ';
+      const bool spaced_after = spec.header_separator.back() == ' ';
+      for (std::size_t i = 0; i < names.size(); ++i) {
+        std::string text = (i == 0 ? "h=" : "") + names[i];
+        std::string joiner = i == 0 ? " " : (spaced_after ? " " : "");
+        if (i + 1 < names.size() && !spaced_before) text += ":";
+        h.push_back(Piece{std::move(text), std::move(joiner)});
+        if (i + 1 < names.size() && spaced_before) h.push_back(Piece{":", " "});
+      }
+      h.back().text += ";";
+      tags.push_back(std::move(h));
+    }
+    simple_tag("bh=" + crypto::base64_encode(bh) + ";");
+
+    /* Lay out everything up to "b=", which must share its line with some b= data. */
+    std::string field = std::string(kSignatureFieldName) + ":";
+    std::size_t col = field.size();
+    for (const auto& t : tags) lay_out(field, col, t);
+    if (col + 1 + 2 + 1 > kSignatureLineLength) {
+      field += "\r\n\tb=";
+      col = 3;
+    } else {
+      field += " b=";
+      col += 3;
+    }
+
+    /* Header hash over exactly what is emitted with b= empty (§3.7, §5.5). */
+    crypto::Hasher h(crypto::HashAlg::Sha256);
+    for (const mail::Field* f : internal::select_headers(headers, names)) {
+      h.update(canonicalize_header(spec.canon.header, f->raw));
+    }
+    h.update(canonicalize_header_no_crlf(spec.canon.header, field));
+    auto sig = spec.key->sign_digest(alg, h.finish());
+    if (!sig) return fail(sig.error());
+
+    /* b= value, cut to the line length (FWS inside b= is ignored by verifiers, §3.5). */
+    const std::string b = crypto::base64_encode(*sig);
+    std::size_t i = 0;
+    while (i < b.size()) {
+      std::size_t room = kSignatureLineLength > col ? kSignatureLineLength - col : 0;
+      if (room == 0) {
+        field += "\r\n\t";
+        col = 1;
+        continue;
+      }
+      const std::size_t n = std::min(room, b.size() - i);
+      field.append(b, i, n);
+      col += n;
+      i += n;
+    }
+    return field;
+  }
+
+  Result<std::vector<std::string>> finish() {
+    ended = true;
+    if (finished) return fail(ErrorCode::Internal, "Signer::finish called twice");
+    finished = true;
+    if (opt.signatures.empty()) return fail(ErrorCode::Missing, "no signatures configured");
+    const std::int64_t now = opt.clock();
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < opt.signatures.size(); ++i) {
+      auto f = sign_one(opt.signatures[i], hasher_of[i], now);
+      if (!f) {
+        const auto& spec = opt.signatures[i];
+        return fail(f.error().code,
+                    "d=" + spec.domain + " s=" + spec.selector + ": " + f.error().reason);
+      }
+      out.push_back(std::move(*f));
+    }
+    return out;
+  }
+};
+
+Signer::Signer(SignOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Signer::~Signer() = default;
+Signer::Signer(Signer&&) noexcept = default;
+Signer& Signer::operator=(Signer&&) noexcept = default;
+
+Result<void> Signer::add_header(const mail::Field& field) { return impl_->add(field); }
+
+Result<void> Signer::add_header(std::string_view raw_field) {
+  auto f = mail::Field::parse(raw_field);
+  if (!f) return fail(f.error());
+  return impl_->add(std::move(*f));
+}
+
+void Signer::end_headers() { impl_->ended = true; }
+
+void Signer::body_chunk(std::string_view bytes) {
+  impl_->ended = true;
+  if (impl_->finished) return;  // the hashes are final
+  for (auto& h : impl_->hashers) h.update(bytes);
+}
+
+Result<std::vector<std::string>> Signer::finish() { return impl_->finish(); }
+
+Result<std::vector<std::string>> sign_message(std::string_view message, const SignOptions& options) {
+  const std::string crlf = mail::to_crlf(message);
+  const mail::MessageParts parts = mail::split_message(crlf);
+  auto block = mail::parse_header_block(parts.header);
+  if (!block) return fail(ErrorCode::Syntax, "header section: " + block.error().reason);
+  Signer s(options);
+  for (auto& f : block->fields) {
+    if (auto r = s.add_header(std::move(f)); !r) return fail(r.error());
+  }
+  s.end_headers();
+  s.body_chunk(parts.body);
+  return s.finish();
+}
+
+}  // namespace auth::dkim
