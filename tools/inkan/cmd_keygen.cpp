@@ -42,101 +42,10 @@
 #include "auth/dns/cares_resolver.h"
 #include "auth/dns/zone.h"
 #include "command.h"
+#include "options.h"
 
 namespace inkan::cli {
 namespace {
-
-// ---------------------------------------------------------------------------------------------
-// A small getopt_long: "-x VAL", "-xVAL", "--long VAL", "--long=VAL", bundled flags "-rt".
-
-struct OptSpec {
-  char short_name;            ///< 0 if none
-  std::string_view long_name; ///< "" if none
-  bool takes_value;
-};
-
-struct ParsedOpt {
-  const OptSpec* spec = nullptr;
-  std::string value;
-};
-
-/// Parses `args` against `specs`. Returns false and prints a message on error. Positional
-/// arguments are an error (none of these commands takes any).
-bool parse_options(std::string_view cmd, const std::vector<std::string>& args,
-                   const std::vector<OptSpec>& specs, std::vector<ParsedOpt>& out) {
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a.size() > 2 && a.compare(0, 2, "--") == 0) {
-      std::string name = a.substr(2);
-      std::optional<std::string> inline_value;
-      if (auto eq = name.find('='); eq != std::string::npos) {
-        inline_value = name.substr(eq + 1);
-        name.resize(eq);
-      }
-      const OptSpec* found = nullptr;
-      for (const auto& s : specs) {
-        if (!s.long_name.empty() && s.long_name == name) found = &s;
-      }
-      if (found == nullptr) {
-        std::fprintf(stderr, "inkan %.*s: unknown option '--%s' (try --help)\n",
-                     static_cast<int>(cmd.size()), cmd.data(), name.c_str());
-        return false;
-      }
-      ParsedOpt p{found, {}};
-      if (found->takes_value) {
-        if (inline_value) {
-          p.value = *inline_value;
-        } else if (i + 1 < args.size()) {
-          p.value = args[++i];
-        } else {
-          std::fprintf(stderr, "inkan %.*s: option '--%s' needs a value\n",
-                       static_cast<int>(cmd.size()), cmd.data(), name.c_str());
-          return false;
-        }
-      } else if (inline_value) {
-        std::fprintf(stderr, "inkan %.*s: option '--%s' takes no value\n",
-                     static_cast<int>(cmd.size()), cmd.data(), name.c_str());
-        return false;
-      }
-      out.push_back(std::move(p));
-      continue;
-    }
-    if (a.size() >= 2 && a[0] == '-' && a[1] != '-') {
-      // One or more bundled short options; the first that takes a value ends the bundle.
-      for (std::size_t j = 1; j < a.size(); ++j) {
-        const OptSpec* found = nullptr;
-        for (const auto& s : specs) {
-          if (s.short_name != 0 && s.short_name == a[j]) found = &s;
-        }
-        if (found == nullptr) {
-          std::fprintf(stderr, "inkan %.*s: unknown option '-%c' (try --help)\n",
-                       static_cast<int>(cmd.size()), cmd.data(), a[j]);
-          return false;
-        }
-        ParsedOpt p{found, {}};
-        if (found->takes_value) {
-          if (j + 1 < a.size()) {
-            p.value = a.substr(j + 1);
-          } else if (i + 1 < args.size()) {
-            p.value = args[++i];
-          } else {
-            std::fprintf(stderr, "inkan %.*s: option '-%c' needs a value\n",
-                         static_cast<int>(cmd.size()), cmd.data(), a[j]);
-            return false;
-          }
-          out.push_back(std::move(p));
-          break;
-        }
-        out.push_back(std::move(p));
-      }
-      continue;
-    }
-    std::fprintf(stderr, "inkan %.*s: unexpected argument '%s' (try --help)\n",
-                 static_cast<int>(cmd.size()), cmd.data(), a.c_str());
-    return false;
-  }
-  return true;
-}
 
 bool parse_unsigned(std::string_view s, unsigned long max, unsigned long& out) {
   if (s.empty() || s.size() > 10) return false;
@@ -325,7 +234,7 @@ int cmd_keygen(const std::vector<std::string>& raw_args) {
       {'v', "verbose", false},   {'V', "version", false},     {0, "help", false},
   };
   std::vector<ParsedOpt> opts;
-  if (!parse_options("keygen", args, specs, opts)) return kExitUsage;
+  if (!parse_options("keygen", args, 0, specs, opts)) return kExitUsage;
 
   std::string alg = "rsa";
   unsigned long bits = 2048;
@@ -583,7 +492,7 @@ int cmd_testkey(const std::vector<std::string>& args) {
       {0, "timeout", true},   {'v', "verbose", false},   {'h', "help", false},
   };
   std::vector<ParsedOpt> opts;
-  if (!parse_options("testkey", args, specs, opts)) return kExitUsage;
+  if (!parse_options("testkey", args, 0, specs, opts)) return kExitUsage;
   std::string domain, selector, key_path;
   std::optional<std::string> origin;
   std::vector<std::string> zones, nameservers;
