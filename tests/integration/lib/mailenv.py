@@ -184,10 +184,12 @@ class MailEnv:
         self.close()
 
     # -------------------------------------------------------------- DNS
-    def start_dns(self, records):
+    def start_dns(self, records, local_zones=()):
         """records: list of (owner, type, rdata) as in a zone file, e.g.
         ("sel._domainkey.example.com", "TXT", '"v=DKIM1; k=rsa; " "p=MIIB..."').
-        Names not listed answer NXDOMAIN (local-zone "." static)."""
+        Names not listed answer NXDOMAIN (local-zone "." static).
+        local_zones: optional (zone, type) pairs, e.g. ("broken.test", "refuse") to make every
+        query under a name fail with REFUSED (a DNS error: SPF temperror)."""
         self.dns_port = free_port()
         lines = [
             "server:\n",
@@ -200,6 +202,8 @@ class MailEnv:
             "    do-not-query-localhost: no\n", "    do-ip6: no\n",
             '    local-zone: "." static\n',
         ]
+        for zone, ztype in local_zones:
+            lines.append(f'    local-zone: "{zone}" {ztype}\n')
         for owner, typ, rdata in records:
             rr = f"{owner} 300 IN {typ} {rdata}".replace("'", "\\'")
             lines.append(f"    local-data: '{rr}'\n")

@@ -1,0 +1,252 @@
+// auth::config DKIM settings — the one typed model of inkan-dkim's configuration, whatever the
+// source: an unchanged OpenDKIM `opendkim.conf` (+ KeyTable, SigningTable, host lists;
+// anchor-features.md §2.1–§2.4) or the `dkim:` section of inkan.yaml with the shared
+// `authserv_id`, `dns:`, `hosts:`, `keys:` and `signing:` sections (examples/inkan.yaml).
+//
+// Every keyword of opendkim.conf(5) (and the compile-gated ones of opendkim-config.h) is
+// classified here (dkim_keywords()): implemented, accepted without effect (with a warning
+// when it matters to the admin), or refused at start with an error naming it, because
+// silently ignoring it would change a verdict. Tables are read at load time, keys are not
+// (the daemon loads them per message with a cache, as OpenDKIM re-reads them).
+// Pure apart from reading the configured files through the injectable FileReader.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "auth/config/legacy.h"
+#include "auth/crypto/sign.h"
+#include "auth/dkim/signature.h"
+
+namespace auth::config {
+
+/// OpenDKIM defaults (opendkim.h / man:opendkim.conf(5)); one place, Postfix DEF_ style.
+inline constexpr unsigned kDkimDefaultDnsTimeout = 5;            // DEFTIMEOUT
+inline constexpr unsigned kDkimDefaultMinimumKeyBits = 1024;     // DEFMINKEYBITS
+inline constexpr std::size_t kDkimDefaultMaxVerify = 3;          // MaximumSignaturesToVerify
+inline constexpr std::size_t kDkimDefaultMaxHeaderBytes = 65536;  // MaximumHeaders
+inline constexpr std::int64_t kDkimDefaultClockDrift = 300;      // ClockDrift
+/// Largest value accepted for counts and sizes in the configuration (local policy).
+inline constexpr long kDkimMaxConfigNumber = 1L << 30;
+
+/// What the MTA is told for one class of outcome (On-* options, anchor-features.md §2.1).
+enum class DkimAction { Accept, Reject, TempFail, Discard, Quarantine };
+/// "accept", "reject", "tempfail", "discard", "quarantine".
+const char* to_string(DkimAction a) noexcept;
+/// OpenDKIM's dkimf_parsehandler: only the first letter counts (a d q r t, any case).
+std::optional<DkimAction> parse_dkim_action(std::string_view text) noexcept;
+
+/// The On-* table with OpenDKIM's defaults (§2.1).
+struct DkimActions {
+  DkimAction bad_signature = DkimAction::Accept;
+  DkimAction dns_error = DkimAction::TempFail;
+  DkimAction internal_error = DkimAction::TempFail;
+  DkimAction key_not_found = DkimAction::Accept;
+  DkimAction no_signature = DkimAction::Accept;
+  DkimAction security = DkimAction::TempFail;
+  DkimAction signature_error = DkimAction::Reject;
+  friend bool operator==(const DkimActions&, const DkimActions&) = default;
+};
+
+/// How an unprotected (no DNSSEC) or bogus key record is treated (UnprotectedKey, BogusKey).
+enum class KeyTrustAction { None, Neutral, Fail };
+
+/// One signing key (a KeyTable line, a `keys:` entry, or Domain+Selector+KeyFile).
+struct DkimKey {
+  std::string name;      ///< key name (KeyTable key); "default" in single-key mode
+  std::string domain;    ///< d=; "%" = the sender's domain
+  std::string selector;  ///< s=
+  /// A path (starts with '/' or '.'; every '%' becomes the signing domain) or inline key data
+  /// (PEM, or base64 DER / Ed25519 seed).
+  std::string key;
+  /// a=, from the KeyTable's optional 4th field / `algorithm:`; nullopt = SignatureAlgorithm,
+  /// or ed25519-sha256 when the key is an Ed25519 key (OpenDKIM develop PR #370).
+  std::optional<crypto::SignAlg> algorithm;
+  friend bool operator==(const DkimKey&, const DkimKey&) = default;
+};
+
+/// One SigningTable line / `signing:` entry.
+struct SigningRule {
+  std::string match;              ///< exact key (Exact tables) or glob (Glob tables)
+  std::vector<std::string> keys;  ///< key names; "%" = the sender's domain
+  std::string signer;             ///< i= template ('%' = sender domain); empty = none
+  friend bool operator==(const SigningRule&, const SigningRule&) = default;
+};
+
+/// How the SigningTable is searched (§2.3).
+enum class SigningTableKind {
+  Exact,  ///< file:/csl: — user@host, host, user@.parent, .parent, ..., user@*, *
+  Glob,   ///< refile: / YAML — patterns against "user@domain" in order
+};
+
+/// A host list before parsing (InternalHosts, ExternalIgnoreList, PeerList).
+struct HostSource {
+  bool refile = false;               ///< entries are refile: globs
+  std::vector<std::string> entries;  ///< one entry (or pattern) each, in order
+  friend bool operator==(const HostSource&, const HostSource&) = default;
+};
+
+/// A MacroList element: `name` or `name=v1|v2` (§2.4; case-sensitive).
+struct MacroMatch {
+  std::string name;                 ///< as written, braces kept ("{daemon_name}" or "daemon_name")
+  std::vector<std::string> values;  ///< empty = any non-empty value
+  friend bool operator==(const MacroMatch&, const MacroMatch&) = default;
+};
+
+/// The whole inkan-dkim configuration.
+struct DkimSettings {
+  /* Process (handed to the milter runtime). */
+  std::string socket;  ///< empty = the daemon default inet:8891@localhost
+  std::string user;    ///< UserID
+  std::string pidfile;
+  std::optional<unsigned> umask;
+  bool background = true;
+  bool syslog = false;  ///< opendkim's code default is false (§1.3)
+  std::string syslog_facility = "mail";
+  std::string syslog_name;
+  std::string base_directory;  ///< chdir target; relative paths were resolved against it
+  std::string metrics;         ///< YAML only: ADDR:PORT
+
+  /* Modes. */
+  bool sign = true;
+  bool verify = true;
+
+  /* Signing. */
+  dkim::Canonicalization canonicalization{dkim::Canon::Simple, dkim::Canon::Simple};
+  std::optional<crypto::SignAlg> signature_algorithm;  ///< nullopt = rsa-sha256 / by key type
+  /// Header names to sign (compare case-insensitively); empty with sign_all_but_omitted =
+  /// every header except omit_headers. Default: OpenDKIM's dkim_should_signhdrs list (opendkim_default_sign_headers).
+  std::vector<std::string> sign_headers;
+  bool sign_all_but_omitted = false;
+  std::vector<std::string> omit_headers;
+  std::vector<std::string> oversign_headers;
+  std::vector<std::string> domains;  ///< Domain (single-key mode; "*" = any)
+  bool subdomains = false;
+  bool multiple_signatures = false;
+  bool remove_old_signatures = false;
+  std::vector<DkimKey> keys;
+  SigningTableKind signing_kind = SigningTableKind::Glob;
+  std::vector<SigningRule> signing;
+  bool key_table = false;  ///< keys came from a KeyTable / keys: (else single-key mode)
+  std::vector<std::string> sender_headers{"from"};
+  std::vector<std::string> dont_sign_mail_to;  ///< lower-case addresses / domains / .suffixes
+  std::vector<std::string> exempt_domains;
+  std::int64_t signature_ttl = 0;  ///< x= = t= + ttl (0 = none)
+  bool require_safe_keys = true;
+
+  /* Who is inside. */
+  HostSource internal_hosts{false, {"127.0.0.1", "::1"}};
+  HostSource external_ignore;
+  HostSource peer_list;
+  std::vector<std::string> mta;  ///< {daemon_name} values (case-sensitive)
+  std::vector<MacroMatch> macro_list;
+
+  /* Verifying. */
+  unsigned minimum_key_bits = kDkimDefaultMinimumKeyBits;
+  std::size_t max_signatures = kDkimDefaultMaxVerify;
+  std::size_t maximum_headers = kDkimDefaultMaxHeaderBytes;  ///< 0 = unlimited
+  std::int64_t clock_drift = kDkimDefaultClockDrift;
+  bool allow_sha1 = true;  ///< OpenDKIM verifies rsa-sha1; RFC 8301 says it must not pass
+  KeyTrustAction unprotected_key = KeyTrustAction::None;
+  KeyTrustAction bogus_key = KeyTrustAction::Fail;
+  DkimActions actions;
+
+  /* Headers. */
+  std::string authserv_id;  ///< empty = the MTA's `j` macro; "HOSTNAME" = gethostname()
+  bool authserv_id_with_jobid = false;
+  bool always_add_ar = false;
+  bool no_header_b = false;
+  bool keep_auth_results = false;
+  bool remove_ar_all = false;
+  std::vector<std::string> remove_ar_from;
+  bool software_header = false;
+  /// Where new headers go: 0 = top (RFC 8601 §4, OpenDKIM develop), 1 = after the MTA's
+  /// Received (OpenDKIM 2.11 releases). YAML `header_index`.
+  int header_index = 0;
+
+  /* DNS. */
+  std::vector<std::string> nameservers;  ///< "IP" or "IP:PORT"; empty = resolv.conf
+  unsigned dns_timeout = kDkimDefaultDnsTimeout;  ///< seconds; 0 = the resolver default
+
+  /* Logging. */
+  bool syslog_success = false;
+  bool log_why = false;
+  bool log_results = false;
+
+  /// Notes for the start-up log: options accepted without effect, deliberate differences.
+  std::vector<std::string> warnings;
+
+  /// Compares everything but `warnings` (and the source-only `base_directory`).
+  bool same_as(const DkimSettings& o) const;
+};
+
+/// How inkan treats one opendkim.conf keyword.
+enum class KeywordSupport {
+  Implemented,  ///< same meaning as in OpenDKIM
+  Ignored,      ///< accepted, no effect on any verdict (a warning is logged when set)
+  Refused,      ///< start-up error naming it: ignoring it would change a verdict
+  RefusedIfOn,  ///< booleans: accepted when false, refused when true
+};
+struct KeywordInfo {
+  std::string_view name;
+  KeywordSupport support;
+  std::string_view note;  ///< why ignored / refused
+};
+/// Every keyword opendkim 2.11 (Debian build and compile-gated features) and the man page
+/// know, plus the keywords removed in 2.10 (accepted with a warning).
+const std::vector<KeywordInfo>& dkim_keywords();
+
+/// OpenDKIM's default SignHeaders (libopendkim dkim.c dkim_should_signhdrs), lower-case.
+const std::vector<std::string>& opendkim_default_sign_headers();
+/// OpenDKIM's default OmitHeaders (dkim_default_senderhdrs … DKIM_DEFAULT_OMIT), lower-case.
+const std::vector<std::string>& opendkim_default_omit_headers();
+
+/// Reads an opendkim.conf (already parsed by LegacyConfig) into settings, opening the
+/// datasets it names through `reader`. Throws ConfigError naming file, line and option for an
+/// unknown keyword ("unrecognized parameter"), an illegal value, a refused keyword, an
+/// unreadable or malformed table (a KeyTable line with fewer than 3 fields, a SigningTable
+/// naming an unknown key), and the cross-option rules OpenDKIM checks (KeyFile+Selector,
+/// SigningTable needs KeyTable, ...).
+DkimSettings load_dkim_legacy(const LegacyConfig& cfg, const FileReader& reader = read_file);
+
+/// Reads inkan.yaml text (`file` names it in errors). Throws ConfigError with the YAML line.
+/// Unknown keys in the sections read here are errors; other daemons' sections are ignored.
+DkimSettings load_dkim_yaml(std::string_view text, const std::string& file,
+                            const FileReader& reader = read_file);
+
+/// Loads either format from a file (YAML when the name ends .yaml/.yml or the text looks
+/// like YAML, else the OpenDKIM grammar). Throws ConfigError.
+DkimSettings load_dkim_settings(const std::string& path, bool yaml,
+                                const FileReader& reader = read_file);
+
+/// Splits an OpenDKIM header-list dataset value ("*,+Message-ID,-Bcc") against `defaults`:
+/// "*" stands for the defaults, "+x" adds, "-x" removes, "." means none; names keep their
+/// spelling and compare case-insensitively; duplicates dropped.
+std::vector<std::string> resolve_header_list(const std::vector<std::string>& items,
+                                             const std::vector<std::string>& defaults);
+
+/// A SigningTable/ExemptDomains glob match (refile semantics: `*` any run, `.` and `+`
+/// literal, other ERE metacharacters pass through), anchored, case-insensitive.
+bool glob_match(std::string_view pattern, std::string_view text);
+
+/// One signature the signing decision asks for.
+struct SignRequest {
+  const DkimKey* key = nullptr;  ///< into the settings' keys (or the single key)
+  std::string domain;            ///< d= after '%' substitution
+  std::string key_path_or_data;  ///< key after '%' substitution
+  std::string signer;            ///< i= after '%' substitution; empty when none or outside d=
+  friend bool operator==(const SignRequest&, const SignRequest&) = default;
+};
+
+/// The keys to sign a message from `local@domain` with (domainok of §2.4): the SigningTable
+/// (first match, or all with MultipleSignatures) or Domain matching in single-key mode.
+/// `error` is set (and the result empty) when the table names a key that does not exist
+/// ("signing table references unknown key 'x'"), which OpenDKIM answers with tempfail.
+std::vector<SignRequest> select_signing_keys(const DkimSettings& s, std::string_view local,
+                                             std::string_view domain, std::string* error);
+
+}  // namespace auth::config

@@ -1,0 +1,1134 @@
+// auth::config DKIM settings: opendkim.conf and inkan.yaml into one DkimSettings.
+#include "auth/config/dkim.h"
+
+#include <regex.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "auth/config/dataset.h"
+
+namespace auth::config {
+
+namespace {
+
+using KS = KeywordSupport;
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool istarts_with(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+}
+
+}  // namespace
+
+const char* to_string(DkimAction a) noexcept {
+  switch (a) {
+    case DkimAction::Accept: return "accept";
+    case DkimAction::Reject: return "reject";
+    case DkimAction::TempFail: return "tempfail";
+    case DkimAction::Discard: return "discard";
+    case DkimAction::Quarantine: return "quarantine";
+  }
+  return "accept";
+}
+
+std::optional<DkimAction> parse_dkim_action(std::string_view text) noexcept {
+  text = trim(text);
+  if (text.empty()) return std::nullopt;
+  // opendkim.c dkimf_parsehandler: the first character decides.
+  switch (std::tolower(static_cast<unsigned char>(text.front()))) {
+    case 'a': return DkimAction::Accept;
+    case 'r': return DkimAction::Reject;
+    case 't': return DkimAction::TempFail;
+    case 'd': return DkimAction::Discard;
+    case 'q': return DkimAction::Quarantine;
+    default: return std::nullopt;
+  }
+}
+
+const std::vector<std::string>& opendkim_default_sign_headers() {
+  static const std::vector<std::string> k{
+      "from",          "reply-to",      "subject",         "date",          "to",
+      "cc",            "resent-date",   "resent-from",     "resent-sender", "resent-to",
+      "resent-cc",     "in-reply-to",   "references",      "list-id",       "list-help",
+      "list-unsubscribe", "list-subscribe", "list-post",   "list-owner",    "list-archive"};
+  return k;
+}
+
+const std::vector<std::string>& opendkim_default_omit_headers() {
+  static const std::vector<std::string> k{"return-path", "received", "comments", "keywords",
+                                          "bcc",         "resent-bcc", "dkim-signature"};
+  return k;
+}
+
+const std::vector<KeywordInfo>& dkim_keywords() {
+  static const std::vector<KeywordInfo> k{
+      // Implemented.
+      {"AlwaysAddARHeader", KS::Implemented, ""},
+      {"AuthservID", KS::Implemented, ""},
+      {"AuthservIDWithJobID", KS::Implemented, ""},
+      {"Background", KS::Implemented, ""},
+      {"BaseDirectory", KS::Implemented, ""},
+      {"BogusKey", KS::Implemented, "no DNSSEC validation: no key is ever bogus"},
+      {"Canonicalization", KS::Implemented, ""},
+      {"DNSTimeout", KS::Implemented, ""},
+      {"Domain", KS::Implemented, ""},
+      {"DontSignMailTo", KS::Implemented, ""},
+      {"ExemptDomains", KS::Implemented, ""},
+      {"ExternalIgnoreList", KS::Implemented, ""},
+      {"InternalHosts", KS::Implemented, ""},
+      {"KeepAuthResults", KS::Implemented, ""},
+      {"KeyFile", KS::Implemented, ""},
+      {"KeyTable", KS::Implemented, ""},
+      {"LogResults", KS::Implemented, ""},
+      {"LogWhy", KS::Implemented, ""},
+      {"MacroList", KS::Implemented, ""},
+      {"MaximumHeaders", KS::Implemented, ""},
+      {"MaximumSignaturesToVerify", KS::Implemented, ""},
+      {"MinimumKeyBits", KS::Implemented, ""},
+      {"Mode", KS::Implemented, ""},
+      {"MTA", KS::Implemented, ""},
+      {"MultipleSignatures", KS::Implemented, ""},
+      {"Nameservers", KS::Implemented, ""},
+      {"NoHeaderB", KS::Implemented, ""},
+      {"OmitHeaders", KS::Implemented, ""},
+      {"On-BadSignature", KS::Implemented, ""},
+      {"On-Default", KS::Implemented, ""},
+      {"On-DNSError", KS::Implemented, "honoured, unlike opendkim 2.11 (#176)"},
+      {"On-InternalError", KS::Implemented, ""},
+      {"On-KeyNotFound", KS::Implemented, ""},
+      {"On-NoSignature", KS::Implemented, ""},
+      {"On-Security", KS::Implemented, ""},
+      {"On-SignatureError", KS::Implemented, ""},
+      {"OversignHeaders", KS::Implemented, ""},
+      {"PeerList", KS::Implemented, ""},
+      {"PidFile", KS::Implemented, ""},
+      {"RemoveARAll", KS::Implemented, ""},
+      {"RemoveARFrom", KS::Implemented, ""},
+      {"RemoveOldSignatures", KS::Implemented, ""},
+      {"RequireSafeKeys", KS::Implemented, ""},
+      {"Selector", KS::Implemented, ""},
+      {"SenderHeaders", KS::Implemented, ""},
+      {"SignatureAlgorithm", KS::Implemented, ""},
+      {"SignatureTTL", KS::Implemented, ""},
+      {"SignHeaders", KS::Implemented, ""},
+      {"SigningTable", KS::Implemented, ""},
+      {"Socket", KS::Implemented, ""},
+      {"SoftwareHeader", KS::Implemented, ""},
+      {"SubDomains", KS::Implemented, ""},
+      {"Syslog", KS::Implemented, ""},
+      {"SyslogFacility", KS::Implemented, ""},
+      {"SyslogName", KS::Implemented, ""},
+      {"SyslogSuccess", KS::Implemented, ""},
+      {"UMask", KS::Implemented, ""},
+      {"UnprotectedKey", KS::Implemented, ""},
+      {"UserID", KS::Implemented, ""},
+      {"X-Header", KS::Implemented, "old name of SoftwareHeader"},
+      {"Include", KS::Implemented, ""},
+      // Accepted without effect on any verdict.
+      {"AllowSHA1Only", KS::Ignored, "SHA-256 is always available"},
+      {"AutoRestart", KS::Ignored, "the service manager restarts inkan-dkim (Restart=on-failure)"},
+      {"AutoRestartCount", KS::Ignored, "the service manager restarts inkan-dkim"},
+      {"AutoRestartRate", KS::Ignored, "the service manager restarts inkan-dkim"},
+      {"ClockDrift", KS::Ignored, "t= in the future is not checked; x= is checked without drift"},
+      {"DiagnosticDirectory", KS::Ignored, "no diagnostic files are written"},
+      {"DisableCryptoInit", KS::Ignored, "debugging knob"},
+      {"DNSConnect", KS::Ignored, "UDP first, TCP on truncation"},
+      {"EnableCoredumps", KS::Ignored, "debugging knob"},
+      {"FixCRLF", KS::Ignored, "Postfix hands the milter CRLF line ends"},
+      {"KeepTemporaryFiles", KS::Ignored, "no temporary files are written"},
+      {"MilterDebug", KS::Ignored, "debugging knob"},
+      {"MTACommand", KS::Ignored, "no failure reports are sent"},
+      {"QueryCache", KS::Ignored, "keys are always cached (TTL-bounded)"},
+      {"ReportAddress", KS::Ignored, "no failure reports are sent"},
+      {"ReportBccAddress", KS::Ignored, "no failure reports are sent"},
+      {"ResolverTracing", KS::Ignored, "debugging knob"},
+      {"SoftStart", KS::Ignored, "no LDAP/SQL back-ends"},
+      {"StrictTestMode", KS::Ignored, "test mode (-t) only"},
+      {"TemporaryDirectory", KS::Ignored, "no temporary files are written"},
+      {"TrustAnchorFile", KS::Ignored, "no DNSSEC validation: keys are reported 'unprotected'"},
+      {"ATPSDomains", KS::Ignored, "ATPS (RFC 6541, experimental) is not implemented"},
+      {"ATPSHashAlgorithm", KS::Ignored, "ATPS (RFC 6541, experimental) is not implemented"},
+      {"VBR-Certifiers", KS::Ignored, "VBR (RFC 5518) is not implemented"},
+      {"VBR-PurgeFields", KS::Ignored, "VBR (RFC 5518) is not implemented"},
+      {"VBR-TrustedCertifiers", KS::Ignored, "VBR (RFC 5518) is not implemented"},
+      {"VBR-TrustedCertifiersOnly", KS::Ignored, "VBR (RFC 5518) is not implemented"},
+      {"VBR-Type", KS::Ignored, "VBR (RFC 5518) is not implemented"},
+      {"Statistics", KS::Ignored, "statistics reporting is not implemented"},
+      {"StatisticsName", KS::Ignored, "statistics reporting is not implemented"},
+      {"StatisticsPrefix", KS::Ignored, "statistics reporting is not implemented"},
+      {"LDAPAuthMechanism", KS::Ignored, "only used by ldap: datasets, which are refused"},
+      {"LDAPAuthName", KS::Ignored, "only used by ldap: datasets, which are refused"},
+      {"LDAPAuthRealm", KS::Ignored, "only used by ldap: datasets, which are refused"},
+      {"LDAPAuthUser", KS::Ignored, "only used by ldap: datasets, which are refused"},
+      {"LDAPBindPassword", KS::Ignored, "only used by ldap: datasets, which are refused"},
+      {"LDAPBindUser", KS::Ignored, "only used by ldap: datasets, which are refused"},
+      {"LDAPDisableCache", KS::Ignored, "only used by ldap: datasets, which are refused"},
+      {"LDAPKeepaliveIdle", KS::Ignored, "only used by ldap: datasets, which are refused"},
+      {"LDAPKeepaliveInterval", KS::Ignored, "only used by ldap: datasets, which are refused"},
+      {"LDAPKeepaliveProbes", KS::Ignored, "only used by ldap: datasets, which are refused"},
+      {"LDAPTimeout", KS::Ignored, "only used by ldap: datasets, which are refused"},
+      {"LDAPUseTLS", KS::Ignored, "only used by ldap: datasets, which are refused"},
+      {"SMTPURI", KS::Ignored, "no failure reports are sent"},
+      // Removed in OpenDKIM 2.10 (fatal there); accepted so old files load.
+      {"AddAllSignatureResults", KS::Ignored, "removed in OpenDKIM 2.10"},
+      {"ADSPAction", KS::Ignored, "ADSP was removed in OpenDKIM 2.10 (RFC 5617 is historic)"},
+      {"ADSPNoSuchDomain", KS::Ignored, "ADSP was removed in OpenDKIM 2.10"},
+      {"BogusPolicy", KS::Ignored, "ADSP was removed in OpenDKIM 2.10"},
+      {"DisableADSP", KS::Ignored, "ADSP was removed in OpenDKIM 2.10"},
+      {"LDAPSoftStart", KS::Ignored, "removed in OpenDKIM 2.10"},
+      {"LocalADSP", KS::Ignored, "ADSP was removed in OpenDKIM 2.10"},
+      {"NoDiscardableMailTo", KS::Ignored, "ADSP was removed in OpenDKIM 2.10"},
+      {"On-PolicyError", KS::Ignored, "ADSP was removed in OpenDKIM 2.10"},
+      {"SendADSPReports", KS::Ignored, "ADSP was removed in OpenDKIM 2.10"},
+      {"UnprotectedPolicy", KS::Ignored, "ADSP was removed in OpenDKIM 2.10"},
+      {"BodyLengths", KS::Ignored, "removed in OpenDKIM 2.5"},
+      {"SingleAuthResult", KS::Ignored, "never implemented by OpenDKIM"},
+      {"UnboundConfigFile", KS::Ignored, "never implemented by OpenDKIM"},
+      // Booleans that change verdicts or output when true.
+      {"CaptureUnknownErrors", KS::RefusedIfOn, "quarantining on internal errors is not implemented"},
+      {"Diagnostics", KS::RefusedIfOn, "z= diagnostics are not implemented"},
+      {"DomainKeysCompat", KS::RefusedIfOn, "DomainKeys (RFC 4870, historic) is not implemented"},
+      {"IgnoreMalformedMail", KS::RefusedIfOn, "not implemented"},
+      {"Quarantine", KS::RefusedIfOn, "use On-BadSignature quarantine"},
+      {"RequestReports", KS::RefusedIfOn, "r=y failure-report requests are not implemented"},
+      {"RequiredHeaders", KS::RefusedIfOn, "RFC 5322 header-count checks are not implemented"},
+      {"SendReports", KS::RefusedIfOn, "RFC 6651 failure reports are not implemented"},
+      {"StrictHeaders", KS::RefusedIfOn, "not implemented"},
+      {"WeakSyntaxChecks", KS::RefusedIfOn, "not implemented"},
+      // Refused: ignoring them would change verdicts or signatures.
+      {"BodyLengthDB", KS::Refused, "l= signing is not implemented"},
+      {"ChangeRootDirectory", KS::Refused, "chroot is not implemented; use systemd's RootDirectory="},
+      {"ConditionalSignatures", KS::Refused, "not implemented"},
+      {"DefaultSender", KS::Refused, "not implemented"},
+      {"FinalPolicyScript", KS::Refused, "Lua policy scripts are not supported"},
+      {"FlowData", KS::Refused, "reputation flow data is not supported"},
+      {"FlowDataFactor", KS::Refused, "reputation flow data is not supported"},
+      {"FlowDataTTL", KS::Refused, "reputation flow data is not supported"},
+      {"IdentityHeader", KS::Refused, "not implemented"},
+      {"IdentityHeaderRemove", KS::Refused, "not implemented"},
+      {"LuaOnlySigning", KS::Refused, "Lua policy scripts are not supported"},
+      {"MaximumSignedBytes", KS::Refused, "l= signing is not implemented"},
+      {"Minimum", KS::Refused, "partial-signature acceptance is not implemented"},
+      {"MustBeSigned", KS::Refused, "not implemented"},
+      {"On-ReputationError", KS::Refused, "reputation is not supported"},
+      {"POPDBFile", KS::Refused, "POP-before-SMTP is not supported; use SASL or InternalHosts"},
+      {"RateLimits", KS::Refused, "reputation rate limits are not supported"},
+      {"RedirectFailuresTo", KS::Refused, "not implemented"},
+      {"ReplaceHeaders", KS::Refused, "header replacement rules are not supported"},
+      {"ReplaceRules", KS::Refused, "header replacement rules are not supported"},
+      {"ReputationCache", KS::Refused, "reputation is not supported"},
+      {"ReputationCacheTTL", KS::Refused, "reputation is not supported"},
+      {"ReputationDuplicates", KS::Refused, "reputation is not supported"},
+      {"ReputationLimitModifiers", KS::Refused, "reputation is not supported"},
+      {"ReputationLimits", KS::Refused, "reputation is not supported"},
+      {"ReputationMinimum", KS::Refused, "reputation is not supported"},
+      {"ReputationRatios", KS::Refused, "reputation is not supported"},
+      {"ReputationSpamCheck", KS::Refused, "reputation is not supported"},
+      {"ReputationTimeFactor", KS::Refused, "reputation is not supported"},
+      {"ReputationTimeout", KS::Refused, "reputation is not supported"},
+      {"ReputationVerbose", KS::Refused, "reputation is not supported"},
+      {"ResignAll", KS::Refused, "not implemented"},
+      {"ResignMailTo", KS::Refused, "not implemented"},
+      {"ResolverConfiguration", KS::Refused, "libunbound configuration files are not read; use Nameservers"},
+      {"ScreenPolicyScript", KS::Refused, "Lua policy scripts are not supported"},
+      {"SelectCanonicalizationHeader", KS::Refused, "not implemented"},
+      {"SenderMacro", KS::Refused, "not implemented; use SenderHeaders"},
+      {"SetupPolicyScript", KS::Refused, "Lua policy scripts are not supported"},
+      {"StatisticsPolicyScript", KS::Refused, "Lua policy scripts are not supported"},
+      {"TestDNSData", KS::Refused, "test hooks are not supported; run a local DNS server"},
+      {"TestPublicKeys", KS::Refused, "test hooks are not supported; run a local DNS server"},
+      {"TrustSignaturesFrom", KS::Refused, "not implemented"},
+  };
+  return k;
+}
+
+std::vector<std::string> resolve_header_list(const std::vector<std::string>& items,
+                                             const std::vector<std::string>& defaults) {
+  // Names keep their spelling (OpenDKIM writes oversigned names as configured) and compare
+  // case-insensitively (RFC 5322 §1.2.2).
+  std::vector<std::string> out;
+  auto find = [&](std::string_view n) {
+    return std::find_if(out.begin(), out.end(), [&](const std::string& x) { return iequals(x, n); });
+  };
+  for (const auto& raw : items) {
+    std::string item(trim(raw));
+    if (item.empty() || item == ".") continue;
+    if (item == "*") {
+      for (const auto& d : defaults) {
+        if (find(d) == out.end()) out.push_back(d);
+      }
+    } else if (item.front() == '+') {
+      if (item.size() > 1 && find(item.substr(1)) == out.end()) out.push_back(item.substr(1));
+    } else if (item.front() == '-') {
+      if (auto it = find(item.substr(1)); it != out.end()) out.erase(it);
+    } else if (find(item) == out.end()) {
+      out.push_back(item);
+    }
+  }
+  return out;
+}
+
+bool glob_match(std::string_view pattern, std::string_view text) {
+  // A small per-thread cache of compiled patterns (the SigningTable is matched per message).
+  struct Compiled {
+    regex_t re{};
+    bool ok = false;
+    ~Compiled() {
+      if (ok) regfree(&re);
+    }
+  };
+  constexpr std::size_t kMaxCachedPatterns = 512;  // local policy
+  thread_local std::unordered_map<std::string, std::unique_ptr<Compiled>> cache;
+  // regcomp/regexec stop at a NUL: a pattern or text holding one would be cut short and
+  // could match too much, so it never matches.
+  if (pattern.find('\0') != std::string_view::npos || text.find('\0') != std::string_view::npos) return false;
+  std::string key(pattern);
+  auto it = cache.find(key);
+  if (it == cache.end()) {
+    if (cache.size() >= kMaxCachedPatterns) cache.clear();
+    auto c = std::make_unique<Compiled>();
+    std::string ere = refile_pattern_to_ere(pattern);
+    c->ok = regcomp(&c->re, ere.c_str(), REG_EXTENDED | REG_NOSUB | REG_ICASE) == 0;
+    it = cache.emplace(std::move(key), std::move(c)).first;
+  }
+  if (!it->second->ok) return false;
+  std::string t(text);
+  return regexec(&it->second->re, t.c_str(), 0, nullptr, 0) == 0;
+}
+
+bool DkimSettings::same_as(const DkimSettings& o) const {
+  return socket == o.socket && user == o.user && pidfile == o.pidfile && umask == o.umask &&
+         background == o.background && syslog == o.syslog && syslog_facility == o.syslog_facility &&
+         syslog_name == o.syslog_name && metrics == o.metrics && sign == o.sign &&
+         verify == o.verify && canonicalization == o.canonicalization &&
+         signature_algorithm == o.signature_algorithm && sign_headers == o.sign_headers &&
+         sign_all_but_omitted == o.sign_all_but_omitted && omit_headers == o.omit_headers &&
+         oversign_headers == o.oversign_headers && domains == o.domains &&
+         subdomains == o.subdomains && multiple_signatures == o.multiple_signatures &&
+         remove_old_signatures == o.remove_old_signatures && keys == o.keys &&
+         signing_kind == o.signing_kind && signing == o.signing && key_table == o.key_table &&
+         sender_headers == o.sender_headers && dont_sign_mail_to == o.dont_sign_mail_to &&
+         exempt_domains == o.exempt_domains && signature_ttl == o.signature_ttl &&
+         require_safe_keys == o.require_safe_keys && internal_hosts == o.internal_hosts &&
+         external_ignore == o.external_ignore && peer_list == o.peer_list && mta == o.mta &&
+         macro_list == o.macro_list && minimum_key_bits == o.minimum_key_bits &&
+         max_signatures == o.max_signatures && maximum_headers == o.maximum_headers &&
+         clock_drift == o.clock_drift && allow_sha1 == o.allow_sha1 &&
+         unprotected_key == o.unprotected_key && bogus_key == o.bogus_key &&
+         actions == o.actions && authserv_id == o.authserv_id &&
+         authserv_id_with_jobid == o.authserv_id_with_jobid && always_add_ar == o.always_add_ar &&
+         no_header_b == o.no_header_b && keep_auth_results == o.keep_auth_results &&
+         remove_ar_all == o.remove_ar_all && remove_ar_from == o.remove_ar_from &&
+         software_header == o.software_header && header_index == o.header_index &&
+         nameservers == o.nameservers && dns_timeout == o.dns_timeout &&
+         syslog_success == o.syslog_success && log_why == o.log_why && log_results == o.log_results;
+}
+
+namespace {
+
+/* ---------------- value parsers shared by both sources ---------------- */
+
+struct Where {
+  std::string file;
+  std::size_t line = 0;
+  std::string option;
+  [[noreturn]] void fail(const std::string& why) const { throw ConfigError(file, line, option, why); }
+};
+
+dkim::Canonicalization parse_canon(const Where& w, std::string_view v) {
+  auto c = dkim::parse_canonicalization(trim(v));
+  if (!c) w.fail("unknown canonicalization algorithm \"" + std::string(v) + "\"");
+  return *c;
+}
+
+crypto::SignAlg parse_alg(const Where& w, std::string_view v) {
+  auto a = crypto::parse_sign_alg(lower(trim(v)));
+  if (!a || *a == crypto::SignAlg::RsaSha1) {
+    // RFC 8301 §3.1: signers MUST NOT use rsa-sha1.
+    w.fail("unknown signing algorithm \"" + std::string(v) + "\"" +
+           (a ? " (rsa-sha1 signing is forbidden by RFC 8301 §3.1)" : ""));
+  }
+  return *a;
+}
+
+DkimAction parse_action(const Where& w, std::string_view v) {
+  auto a = parse_dkim_action(v);
+  // opendkim silently accepts a bad value (dkimf_parsehandler quirk, §1.1); we name it.
+  if (!a) w.fail("illegal value '" + std::string(v) + "' (accept, reject, tempfail, discard, quarantine)");
+  return *a;
+}
+
+KeyTrustAction parse_trust(const Where& w, std::string_view v) {
+  std::string s = lower(trim(v));
+  if (s == "none") return KeyTrustAction::None;
+  if (s == "neutral") return KeyTrustAction::Neutral;
+  if (s == "fail") return KeyTrustAction::Fail;
+  w.fail("unknown key action '" + std::string(v) + "'");
+}
+
+void parse_mode(DkimSettings& s, const Where& w, std::string_view v) {
+  std::string m = lower(trim(v));
+  if (m.empty()) w.fail("unknown mode \"\"");
+  s.sign = s.verify = false;
+  for (char c : m) {
+    if (c == 's') {
+      s.sign = true;
+    } else if (c == 'v') {
+      s.verify = true;
+    } else {
+      w.fail("unknown mode \"" + std::string(v) + "\"");
+    }
+  }
+}
+
+long parse_number(const Where& w, std::string_view v, long min, long max) {
+  auto n = parse_legacy_int(trim(v));
+  if (!n || *n < min || *n > max) w.fail("illegal value '" + std::string(v) + "'");
+  return *n;
+}
+
+bool parse_bool(const Where& w, std::string_view v) {
+  auto b = parse_legacy_bool(trim(v));
+  if (!b) w.fail("illegal value '" + std::string(v) + "'");
+  return *b;
+}
+
+/// Nameservers: "a,b" with opendkim's libunbound "ip@port" form turned into "ip:port".
+std::vector<std::string> parse_nameservers(std::string_view v) {
+  std::vector<std::string> out;
+  while (!v.empty()) {
+    auto comma = v.find(',');
+    std::string item(trim(v.substr(0, comma)));
+    v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
+    if (item.empty()) continue;
+    if (auto at = item.find('@'); at != std::string::npos) {
+      std::string host = item.substr(0, at), port = item.substr(at + 1);
+      item = host.find(':') != std::string::npos ? "[" + host + "]:" + port : host + ":" + port;
+    }
+    out.push_back(item);
+  }
+  return out;
+}
+
+MacroMatch parse_macro_match(std::string_view item) {
+  MacroMatch m;
+  auto eq = item.find('=');
+  m.name = std::string(trim(item.substr(0, eq)));
+  if (eq != std::string_view::npos) {
+    std::string_view vals = item.substr(eq + 1);
+    while (true) {
+      auto bar = vals.find('|');
+      std::string one(trim(vals.substr(0, bar)));
+      if (!one.empty()) m.values.push_back(one);
+      if (bar == std::string_view::npos) break;
+      vals = vals.substr(bar + 1);
+    }
+  }
+  return m;
+}
+
+/// A host-list line's entry: '#' comment, trimmed, first blank ends it.
+std::vector<std::string> host_entries_from_lines(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    auto nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    if (auto p = line.find_first_of("#\r"); p != std::string_view::npos) line = line.substr(0, p);
+    line = trim(line);
+    auto sp = line.find_first_of(" \t");
+    if (sp != std::string_view::npos) line = line.substr(0, sp);
+    if (!line.empty()) out.emplace_back(line);
+  }
+  return out;
+}
+
+std::string with_base(const std::string& base, const std::string& path) {
+  if (base.empty() || path.empty() || path.front() == '/') return path;
+  return base + "/" + path;
+}
+
+/// A host-list dataset value: file:/path, /path, refile:/path, csl:a,b or a bare list.
+HostSource load_host_source(const Where& w, std::string_view spec, const std::string& base,
+                            const FileReader& reader) {
+  spec = trim(spec);
+  HostSource h;
+  auto read = [&](std::string path) {
+    path = with_base(base, path);
+    auto text = reader(path);
+    if (!text) w.fail("cannot read " + path + ": " + text.error().reason);
+    return *text;
+  };
+  if (istarts_with(spec, "refile:")) {
+    h.refile = true;
+    h.entries = host_entries_from_lines(read(std::string(spec.substr(7))));
+  } else if (istarts_with(spec, "file:")) {
+    h.entries = host_entries_from_lines(read(std::string(spec.substr(5))));
+  } else if (!spec.empty() && (spec.front() == '/' || spec.substr(0, 2) == "./")) {
+    h.entries = host_entries_from_lines(read(std::string(spec)));
+  } else {
+    if (istarts_with(spec, "csl:")) spec.remove_prefix(4);
+    for (const char* p : {"db:", "dsn:", "ldap:", "ldaps:", "ldapi:", "lua:", "memcache:",
+                          "erlang:", "mdb:", "socket:", "redis:"}) {
+      if (istarts_with(spec, p)) {
+        w.fail(std::string("dataset type '") + p + "' is not supported by inkan; use file:, refile: or csl:");
+      }
+    }
+    // Inline: commas and/or blanks separate entries (IPv6 works inline, unlike #155).
+    std::string cur;
+    for (char c : spec) {
+      if (c == ',' || c == ' ' || c == '\t') {
+        if (!cur.empty()) h.entries.push_back(cur);
+        cur.clear();
+      } else {
+        cur.push_back(c);
+      }
+    }
+    if (!cur.empty()) h.entries.push_back(cur);
+  }
+  return h;
+}
+
+/// A plain list dataset (header names, domains, addresses): file or csl, keys only.
+std::vector<std::string> load_list(const Where& w, std::string_view spec, const std::string& base,
+                                   const FileReader& reader, bool lowercase) {
+  spec = trim(spec);
+  if (istarts_with(spec, "refile:")) w.fail("failed to generate DB array: refile: is not allowed here");
+  std::string s(spec);
+  if (istarts_with(s, "file:")) s = "file:" + with_base(base, s.substr(5));
+  try {
+    Dataset d = Dataset::open(s, true, w.option, reader);
+    std::vector<std::string> out;
+    for (const auto& e : d.entries()) {
+      std::string item = e.value.empty() ? e.key : e.key + "=" + e.value;
+      out.push_back(lowercase ? lower(item) : item);
+    }
+    return out;
+  } catch (const ConfigError& e) {
+    if (e.file().empty()) w.fail(e.message());
+    throw;
+  }
+}
+
+/// A KeyTable value "domain:selector:key[:alg]" (the last field takes the rest; the optional
+/// 4th field of OpenDKIM develop PR #269 is recognised when it is an algorithm name).
+DkimKey parse_key_entry(const Where& w, const std::string& name, std::string_view value,
+                        const std::string& base) {
+  auto f = split_fields(value, 3);
+  if (!f || (*f)[0].empty() || (*f)[1].empty() || (*f)[2].empty()) {
+    w.fail("KeyTable entry for '" + name + "' corrupt");
+  }
+  DkimKey k;
+  k.name = name;
+  k.domain = lower((*f)[0]);
+  k.selector = (*f)[1];
+  std::string keydata = (*f)[2];
+  if (auto colon = keydata.rfind(':'); colon != std::string::npos) {
+    std::string tail = lower(keydata.substr(colon + 1));
+    if (tail == "rsa-sha256" || tail == "ed25519-sha256") {
+      k.algorithm = parse_alg(w, tail);
+      keydata = keydata.substr(0, colon);
+    }
+  }
+  if (!keydata.empty() && keydata.front() != '/' && keydata.substr(0, 2) != "./" &&
+      keydata.substr(0, 3) != "../") {
+    k.key = keydata;  // inline key data
+  } else {
+    k.key = with_base(base, keydata);
+  }
+  return k;
+}
+
+void finish_checks(const DkimSettings& s, const std::string& file) {
+  // Every key name the SigningTable refers to must exist (OpenDKIM checks per message and
+  // tempfails; a literal name is checked here, '%' only per message).
+  if (s.key_table) {
+    for (const auto& r : s.signing) {
+      for (const auto& kn : r.keys) {
+        if (kn == "%") continue;
+        bool found = std::any_of(s.keys.begin(), s.keys.end(), [&](const DkimKey& k) { return k.name == kn; });
+        if (!found) throw ConfigError(file, 0, "SigningTable", "signing table references unknown key '" + kn + "'");
+      }
+    }
+  }
+}
+
+}  // namespace
+
+/* ---------------- opendkim.conf ---------------- */
+
+DkimSettings load_dkim_legacy(const LegacyConfig& cfg, const FileReader& reader) {
+  DkimSettings s;
+  const auto& kw = dkim_keywords();
+
+  // Unknown names first, in file order, as opendkim does.
+  for (const auto& st : cfg.settings()) {
+    bool known = std::any_of(kw.begin(), kw.end(), [&](const KeywordInfo& k) { return iequals(k.name, st.name); });
+    if (!known) throw ConfigError(st.file, st.line, st.name, "unrecognized parameter");
+  }
+  auto where = [&](const Setting* st) { return Where{st->file, st->line, st->name}; };
+  auto get = [&](std::string_view name) -> const Setting* { return cfg.find(name); };
+
+  // Refused / ignored keywords.
+  for (const auto& k : kw) {
+    const Setting* st = get(k.name);
+    if (!st) continue;
+    switch (k.support) {
+      case KS::Implemented: break;
+      case KS::Ignored:
+        s.warnings.push_back(std::string(k.name) + " is accepted but has no effect: " + std::string(k.note));
+        break;
+      case KS::RefusedIfOn:
+        if (parse_bool(where(st), st->value)) {
+          where(st).fail("not supported by inkan-dkim when enabled: " + std::string(k.note));
+        }
+        break;
+      case KS::Refused:
+        where(st).fail("not supported by inkan-dkim: " + std::string(k.note));
+    }
+  }
+
+  std::string base;
+  if (const Setting* st = get("BaseDirectory")) {
+    base = st->value;
+    s.base_directory = base;
+  }
+  auto str = [&](std::string_view name, std::string& out) {
+    if (const Setting* st = get(name)) out = st->value;
+  };
+  auto flag = [&](std::string_view name, bool& out) {
+    if (const Setting* st = get(name)) out = parse_bool(where(st), st->value);
+  };
+
+  /* Process. */
+  str("Socket", s.socket);
+  str("UserID", s.user);
+  if (const Setting* st = get("PidFile")) s.pidfile = with_base(base, st->value);
+  if (const Setting* st = get("UMask")) s.umask = static_cast<unsigned>(parse_number(where(st), st->value, 0, 0777));
+  flag("Background", s.background);
+  flag("Syslog", s.syslog);
+  str("SyslogFacility", s.syslog_facility);
+  str("SyslogName", s.syslog_name);
+
+  /* Mode and algorithms. */
+  if (const Setting* st = get("Mode")) parse_mode(s, where(st), st->value);
+  if (const Setting* st = get("Canonicalization")) s.canonicalization = parse_canon(where(st), st->value);
+  if (const Setting* st = get("SignatureAlgorithm")) s.signature_algorithm = parse_alg(where(st), st->value);
+
+  /* Header lists. */
+  s.sign_headers = opendkim_default_sign_headers();
+  if (const Setting* st = get("SignHeaders")) {
+    s.sign_headers = resolve_header_list(load_list(where(st), st->value, base, reader, false),
+                                         opendkim_default_sign_headers());
+  }
+  s.omit_headers = opendkim_default_omit_headers();
+  if (const Setting* st = get("OmitHeaders")) {
+    s.omit_headers = resolve_header_list(load_list(where(st), st->value, base, reader, false),
+                                         opendkim_default_omit_headers());
+    // OpenDKIM: OmitHeaders without SignHeaders signs every header except those omitted.
+    if (!get("SignHeaders")) {
+      s.sign_all_but_omitted = true;
+      s.sign_headers.clear();
+    }
+  }
+  if (const Setting* st = get("OversignHeaders")) {
+    s.oversign_headers = resolve_header_list(load_list(where(st), st->value, base, reader, false), {});
+  }
+  if (const Setting* st = get("SenderHeaders")) {
+    s.sender_headers = resolve_header_list(load_list(where(st), st->value, base, reader, false), {"from"});
+  }
+
+  /* Keys and tables. */
+  const Setting* kt = get("KeyTable");
+  const Setting* st_table = get("SigningTable");
+  const Setting* keyfile = get("KeyFile");
+  const Setting* selector = get("Selector");
+  if (st_table && !kt) where(st_table).fail("use of SigningTable requires KeyTable");
+  if (kt && !st_table) where(kt).fail("KeyTable requires either SigningTable or SetupPolicyScript");
+  if (static_cast<bool>(keyfile) != static_cast<bool>(selector)) {
+    where(keyfile ? keyfile : selector).fail("KeyFile and Selector must both be defined or both be undefined");
+  }
+  if (const Setting* st = get("Domain")) {
+    s.domains = load_list(where(st), st->value, base, reader, true);
+    if (!kt && !keyfile) where(st).fail("Domain requires KeyFile and Selector");
+  }
+  flag("SubDomains", s.subdomains);
+  flag("MultipleSignatures", s.multiple_signatures);
+  flag("RemoveOldSignatures", s.remove_old_signatures);
+  flag("RequireSafeKeys", s.require_safe_keys);
+  if (kt) {
+    // KeyTable overrides KeyFile/Domain/Selector (§2.1).
+    s.key_table = true;
+    std::string spec = kt->value;
+    if (istarts_with(spec, "file:")) spec = "file:" + with_base(base, spec.substr(5));
+    Dataset d = [&] {
+      try {
+        return Dataset::open(spec, false, "KeyTable", reader);
+      } catch (const ConfigError& e) {
+        if (e.file().empty()) where(kt).fail(e.message());
+        throw;
+      }
+    }();
+    for (const auto& e : d.entries()) {
+      Where w{d.origin(), e.line, "KeyTable"};
+      s.keys.push_back(parse_key_entry(w, e.key, e.value, base));
+    }
+    std::string tspec = st_table->value;
+    bool refile = istarts_with(tspec, "refile:");
+    if (istarts_with(tspec, "refile:")) tspec = "refile:" + with_base(base, tspec.substr(7));
+    if (istarts_with(tspec, "file:")) tspec = "file:" + with_base(base, tspec.substr(5));
+    Dataset t = [&] {
+      try {
+        return Dataset::open(tspec, true, "SigningTable", reader);
+      } catch (const ConfigError& e) {
+        if (e.file().empty()) where(st_table).fail(e.message());
+        throw;
+      }
+    }();
+    s.signing_kind = refile ? SigningTableKind::Glob : SigningTableKind::Exact;
+    for (const auto& e : t.entries()) {
+      SigningRule r;
+      r.match = refile ? e.key : lower(e.key);
+      std::string v = e.value;
+      auto colon = v.find(':');
+      std::string keyname = v.substr(0, colon);
+      if (keyname.empty()) {
+        throw ConfigError(t.origin(), e.line, "SigningTable", "SigningTable entry for '" + e.key + "' has no key name");
+      }
+      r.keys.push_back(keyname);
+      if (colon != std::string::npos) r.signer = v.substr(colon + 1);
+      s.signing.push_back(std::move(r));
+    }
+  } else if (keyfile) {
+    DkimKey k;
+    k.name = "default";
+    k.domain = "%";
+    k.selector = selector->value;
+    k.key = with_base(base, keyfile->value);
+    s.keys.push_back(std::move(k));
+  }
+
+  /* Hosts and origin. */
+  if (const Setting* st = get("InternalHosts")) s.internal_hosts = load_host_source(where(st), st->value, base, reader);
+  if (const Setting* st = get("ExternalIgnoreList")) s.external_ignore = load_host_source(where(st), st->value, base, reader);
+  if (const Setting* st = get("PeerList")) s.peer_list = load_host_source(where(st), st->value, base, reader);
+  if (const Setting* st = get("MTA")) s.mta = load_list(where(st), st->value, base, reader, false);
+  if (const Setting* st = get("MacroList")) {
+    for (const auto& item : load_list(where(st), st->value, base, reader, false)) {
+      s.macro_list.push_back(parse_macro_match(item));
+    }
+  }
+  if (const Setting* st = get("DontSignMailTo")) s.dont_sign_mail_to = load_list(where(st), st->value, base, reader, true);
+  if (const Setting* st = get("ExemptDomains")) s.exempt_domains = load_list(where(st), st->value, base, reader, true);
+  if (const Setting* st = get("SignatureTTL")) s.signature_ttl = parse_number(where(st), st->value, 0, kDkimMaxConfigNumber);
+
+  /* Verifying. */
+  if (const Setting* st = get("MinimumKeyBits")) {
+    s.minimum_key_bits = static_cast<unsigned>(parse_number(where(st), st->value, 0, 16384));
+  }
+  if (const Setting* st = get("MaximumSignaturesToVerify")) {
+    s.max_signatures = static_cast<std::size_t>(parse_number(where(st), st->value, 0, 1000));
+  }
+  if (const Setting* st = get("MaximumHeaders")) {
+    s.maximum_headers = static_cast<std::size_t>(parse_number(where(st), st->value, 0, kDkimMaxConfigNumber));
+  }
+  if (const Setting* st = get("UnprotectedKey")) s.unprotected_key = parse_trust(where(st), st->value);
+  if (const Setting* st = get("BogusKey")) s.bogus_key = parse_trust(where(st), st->value);
+  // On-Default first, then the specific ones (§2.1).
+  if (const Setting* st = get("On-Default")) {
+    DkimAction a = parse_action(where(st), st->value);
+    s.actions = DkimActions{a, a, a, a, a, a, a};
+  }
+  struct OnOpt {
+    const char* name;
+    DkimAction DkimActions::*field;
+  };
+  for (const OnOpt& o : {OnOpt{"On-BadSignature", &DkimActions::bad_signature},
+                         OnOpt{"On-DNSError", &DkimActions::dns_error},
+                         OnOpt{"On-InternalError", &DkimActions::internal_error},
+                         OnOpt{"On-KeyNotFound", &DkimActions::key_not_found},
+                         OnOpt{"On-NoSignature", &DkimActions::no_signature},
+                         OnOpt{"On-Security", &DkimActions::security},
+                         OnOpt{"On-SignatureError", &DkimActions::signature_error}}) {
+    if (const Setting* st = get(o.name)) s.actions.*o.field = parse_action(where(st), st->value);
+  }
+
+  /* Headers. */
+  str("AuthservID", s.authserv_id);
+  flag("AuthservIDWithJobID", s.authserv_id_with_jobid);
+  flag("AlwaysAddARHeader", s.always_add_ar);
+  flag("NoHeaderB", s.no_header_b);
+  flag("KeepAuthResults", s.keep_auth_results);
+  flag("RemoveARAll", s.remove_ar_all);
+  if (const Setting* st = get("RemoveARFrom")) s.remove_ar_from = load_list(where(st), st->value, base, reader, true);
+  flag("X-Header", s.software_header);
+  flag("SoftwareHeader", s.software_header);
+
+  /* DNS, logging. */
+  if (const Setting* st = get("Nameservers")) s.nameservers = parse_nameservers(st->value);
+  if (const Setting* st = get("DNSTimeout")) s.dns_timeout = static_cast<unsigned>(parse_number(where(st), st->value, 0, 3600));
+  flag("SyslogSuccess", s.syslog_success);
+  flag("LogWhy", s.log_why);
+  flag("LogResults", s.log_results);
+
+  std::string file = cfg.settings().empty() ? std::string() : cfg.settings().front().file;
+  finish_checks(s, file);
+  return s;
+}
+
+/* ---------------- inkan.yaml ---------------- */
+
+namespace {
+
+struct Yaml {
+  std::string file;
+  Where at(const YAML::Node& n, const std::string& option) const {
+    return Where{file, static_cast<std::size_t>(n.Mark().line + 1), option};
+  }
+  std::string scalar(const YAML::Node& n, const std::string& option) const {
+    if (!n.IsScalar()) at(n, option).fail("expected a single value");
+    return n.Scalar();
+  }
+  std::vector<std::string> list(const YAML::Node& n, const std::string& option) const {
+    std::vector<std::string> out;
+    if (n.IsNull()) return out;
+    if (n.IsScalar()) {
+      out.push_back(n.Scalar());
+      return out;
+    }
+    if (!n.IsSequence()) at(n, option).fail("expected a list");
+    for (const auto& e : n) out.push_back(scalar(e, option));
+    return out;
+  }
+  void map_only(const YAML::Node& n, const std::string& option) const {
+    if (!n.IsMap()) at(n, option).fail("expected a mapping");
+  }
+};
+
+}  // namespace
+
+DkimSettings load_dkim_yaml(std::string_view text, const std::string& file, const FileReader& reader) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(file, static_cast<std::size_t>(e.mark.line + 1), "", e.msg);
+  }
+  DkimSettings s;
+  Yaml y{file};
+  s.sign_headers = opendkim_default_sign_headers();
+  s.omit_headers = opendkim_default_omit_headers();
+  s.key_table = false;
+  if (root.IsNull()) return s;
+  y.map_only(root, "");
+
+  try {
+    /* Shared sections. */
+    if (auto n = root["authserv_id"]) s.authserv_id = y.scalar(n, "authserv_id");
+    if (auto dns = root["dns"]) {
+      y.map_only(dns, "dns");
+      for (const auto& kv : dns) {
+        std::string k = kv.first.as<std::string>();
+        if (k == "nameservers") {
+          for (const auto& ns : y.list(kv.second, "dns.nameservers")) {
+            auto v = parse_nameservers(ns);
+            s.nameservers.insert(s.nameservers.end(), v.begin(), v.end());
+          }
+        } else if (k == "timeout") {
+          s.dns_timeout = static_cast<unsigned>(parse_number(y.at(kv.second, "dns.timeout"), y.scalar(kv.second, "dns.timeout"), 0, 3600));
+        } else if (k == "trust_anchor_file") {
+          s.warnings.push_back("dns.trust_anchor_file has no effect: no DNSSEC validation");
+        } else {
+          y.at(kv.first, "dns." + k).fail("unrecognized parameter");
+        }
+      }
+    }
+    if (auto hosts = root["hosts"]) {
+      y.map_only(hosts, "hosts");
+      for (const auto& kv : hosts) {
+        std::string k = kv.first.as<std::string>();
+        HostSource* target = nullptr;
+        if (k == "internal") target = &s.internal_hosts;
+        else if (k == "external_ignore") target = &s.external_ignore;
+        else if (k == "peers") target = &s.peer_list;
+        else y.at(kv.first, "hosts." + k).fail("unrecognized parameter");
+        Where w = y.at(kv.second, "hosts." + k);
+        if (kv.second.IsScalar()) {
+          // A dataset spec as in opendkim.conf: "file:/etc/inkan/internal", "refile:...".
+          *target = load_host_source(w, kv.second.Scalar(), "", reader);
+        } else {
+          target->refile = false;
+          target->entries = y.list(kv.second, "hosts." + k);
+        }
+      }
+    }
+    if (auto keys = root["keys"]) {
+      if (!keys.IsSequence()) y.at(keys, "keys").fail("expected a list");
+      s.key_table = true;
+      for (const auto& e : keys) {
+        y.map_only(e, "keys");
+        DkimKey k;
+        for (const auto& kv : e) {
+          std::string n = kv.first.as<std::string>();
+          std::string v = y.scalar(kv.second, "keys." + n);
+          if (n == "name") k.name = v;
+          else if (n == "domain") k.domain = lower(v);
+          else if (n == "selector") k.selector = v;
+          else if (n == "file") k.key = v;
+          else if (n == "data") k.key = v;
+          else if (n == "algorithm") k.algorithm = parse_alg(y.at(kv.second, "keys.algorithm"), v);
+          else y.at(kv.first, "keys." + n).fail("unrecognized parameter");
+        }
+        if (k.name.empty() || k.domain.empty() || k.selector.empty() || k.key.empty()) {
+          y.at(e, "keys").fail("a key needs name, domain, selector and file");
+        }
+        s.keys.push_back(std::move(k));
+      }
+    }
+    if (auto signing = root["signing"]) {
+      if (!signing.IsSequence()) y.at(signing, "signing").fail("expected a list");
+      s.signing_kind = SigningTableKind::Glob;
+      for (const auto& e : signing) {
+        y.map_only(e, "signing");
+        SigningRule r;
+        for (const auto& kv : e) {
+          std::string n = kv.first.as<std::string>();
+          if (n == "match") r.match = y.scalar(kv.second, "signing.match");
+          else if (n == "keys" || n == "key") r.keys = y.list(kv.second, "signing.keys");
+          else if (n == "signer") r.signer = y.scalar(kv.second, "signing.signer");
+          else y.at(kv.first, "signing." + n).fail("unrecognized parameter");
+        }
+        if (r.match.empty() || r.keys.empty()) y.at(e, "signing").fail("a signing rule needs match and keys");
+        s.signing.push_back(std::move(r));
+      }
+    }
+
+    /* The dkim: section. */
+    if (auto d = root["dkim"]) {
+      y.map_only(d, "dkim");
+      bool sign_headers_set = false, omit_set = false;
+      for (const auto& kv : d) {
+        const std::string k = kv.first.as<std::string>();
+        const std::string opt = "dkim." + k;
+        Where w = y.at(kv.second, opt);
+        auto sv = [&] { return y.scalar(kv.second, opt); };
+        auto b = [&] { return parse_bool(w, sv()); };
+        auto lst = [&] { return y.list(kv.second, opt); };
+        auto lowlist = [&] {
+          auto v = lst();
+          for (auto& x : v) x = lower(x);
+          return v;
+        };
+        if (k == "socket") s.socket = sv();
+        else if (k == "user") s.user = sv();
+        else if (k == "pidfile") s.pidfile = sv();
+        else if (k == "umask") s.umask = static_cast<unsigned>(parse_number(w, sv(), 0, 0777));
+        else if (k == "background") s.background = b();
+        else if (k == "syslog") s.syslog = b();
+        else if (k == "syslog_facility") s.syslog_facility = sv();
+        else if (k == "syslog_name") s.syslog_name = sv();
+        else if (k == "syslog_success") s.syslog_success = b();
+        else if (k == "log_why") s.log_why = b();
+        else if (k == "log_results") s.log_results = b();
+        else if (k == "metrics") s.metrics = sv();
+        else if (k == "mode") parse_mode(s, w, sv());
+        else if (k == "canonicalization") s.canonicalization = parse_canon(w, sv());
+        else if (k == "signature_algorithm") s.signature_algorithm = parse_alg(w, sv());
+        else if (k == "sign_headers") {
+          s.sign_headers = resolve_header_list(lst(), opendkim_default_sign_headers());
+          sign_headers_set = true;
+        } else if (k == "omit_headers") {
+          s.omit_headers = resolve_header_list(lst(), opendkim_default_omit_headers());
+          omit_set = true;
+        } else if (k == "oversign_headers") s.oversign_headers = resolve_header_list(lst(), {});
+        else if (k == "sender_headers") s.sender_headers = resolve_header_list(lst(), {"from"});
+        else if (k == "domains") s.domains = lowlist();
+        else if (k == "subdomains") s.subdomains = b();
+        else if (k == "multiple_signatures") s.multiple_signatures = b();
+        else if (k == "remove_old_signatures") s.remove_old_signatures = b();
+        else if (k == "require_safe_keys") s.require_safe_keys = b();
+        else if (k == "signature_ttl") s.signature_ttl = parse_number(w, sv(), 0, kDkimMaxConfigNumber);
+        else if (k == "dont_sign_mail_to") s.dont_sign_mail_to = lowlist();
+        else if (k == "exempt_domains") s.exempt_domains = lowlist();
+        else if (k == "mta") s.mta = lst();
+        else if (k == "macro_list") {
+          for (const auto& item : lst()) s.macro_list.push_back(parse_macro_match(item));
+        } else if (k == "minimum_key_bits") s.minimum_key_bits = static_cast<unsigned>(parse_number(w, sv(), 0, 16384));
+        else if (k == "maximum_signatures_to_verify") s.max_signatures = static_cast<std::size_t>(parse_number(w, sv(), 0, 1000));
+        else if (k == "maximum_headers") s.maximum_headers = static_cast<std::size_t>(parse_number(w, sv(), 0, kDkimMaxConfigNumber));
+        else if (k == "unprotected_key") s.unprotected_key = parse_trust(w, sv());
+        else if (k == "bogus_key") s.bogus_key = parse_trust(w, sv());
+        else if (k == "authserv_id") s.authserv_id = sv();
+        else if (k == "authserv_id_with_jobid") s.authserv_id_with_jobid = b();
+        else if (k == "always_add_ar_header") s.always_add_ar = b();
+        else if (k == "no_header_b") s.no_header_b = b();
+        else if (k == "keep_auth_results") s.keep_auth_results = b();
+        else if (k == "remove_ar_all") s.remove_ar_all = b();
+        else if (k == "remove_ar_from") s.remove_ar_from = lowlist();
+        else if (k == "software_header") s.software_header = b();
+        else if (k == "header_index") s.header_index = static_cast<int>(parse_number(w, sv(), 0, 1));
+        else if (k == "on_default") {
+          DkimAction a = parse_action(w, sv());
+          // Specific on_* keys (applied below) win whatever their order, as On-Default.
+          s.actions = DkimActions{a, a, a, a, a, a, a};
+        } else if (k.rfind("on_", 0) == 0) {
+          // handled below, after on_default
+        } else {
+          y.at(kv.first, opt).fail("unrecognized parameter");
+        }
+      }
+      struct OnKey {
+        const char* name;
+        DkimAction DkimActions::*field;
+      };
+      for (const OnKey& o : {OnKey{"on_bad_signature", &DkimActions::bad_signature},
+                             OnKey{"on_dns_error", &DkimActions::dns_error},
+                             OnKey{"on_internal_error", &DkimActions::internal_error},
+                             OnKey{"on_key_not_found", &DkimActions::key_not_found},
+                             OnKey{"on_no_signature", &DkimActions::no_signature},
+                             OnKey{"on_security", &DkimActions::security},
+                             OnKey{"on_signature_error", &DkimActions::signature_error}}) {
+        if (auto n = d[o.name]) s.actions.*o.field = parse_action(y.at(n, std::string("dkim.") + o.name), y.scalar(n, o.name));
+      }
+      for (const auto& kv : d) {
+        std::string k = kv.first.as<std::string>();
+        if (k.rfind("on_", 0) != 0 || k == "on_default") continue;
+        static const char* known[] = {"on_bad_signature", "on_dns_error", "on_internal_error", "on_key_not_found",
+                                      "on_no_signature", "on_security", "on_signature_error"};
+        if (std::none_of(std::begin(known), std::end(known), [&](const char* x) { return k == x; })) {
+          y.at(kv.first, "dkim." + k).fail("unrecognized parameter");
+        }
+      }
+      if (omit_set && !sign_headers_set) {
+        s.sign_all_but_omitted = true;
+        s.sign_headers.clear();
+      }
+    }
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(file, static_cast<std::size_t>(e.mark.line + 1), "", e.msg);
+  }
+  if (!s.keys.empty() && s.signing.empty()) {
+    throw ConfigError(file, 0, "signing", "keys: needs a signing: list naming which senders use them");
+  }
+  finish_checks(s, file);
+  return s;
+}
+
+DkimSettings load_dkim_settings(const std::string& path, bool yaml, const FileReader& reader) {
+  if (yaml) {
+    auto text = reader(path);
+    if (!text) throw ConfigError(path, 0, "", text.error().reason);
+    return load_dkim_yaml(*text, path, reader);
+  }
+  return load_dkim_legacy(LegacyConfig::load(path, reader), reader);
+}
+
+/* ---------------- the signing decision ---------------- */
+
+namespace {
+
+std::string substitute(std::string_view tmpl, std::string_view domain) {
+  std::string out;
+  for (char c : tmpl) {
+    if (c == '%') {
+      out.append(domain);
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+const DkimKey* find_key(const DkimSettings& s, std::string_view name) {
+  for (const auto& k : s.keys) {
+    if (k.name == name) return &k;  // KeyTable names are case-sensitive (§2.3)
+  }
+  return nullptr;
+}
+
+bool add_request(const DkimSettings& s, const SigningRule& r, std::string_view domain,
+                 std::vector<SignRequest>& out, std::string* error) {
+  for (const auto& kn : r.keys) {
+    std::string name = kn == "%" ? std::string(domain) : kn;
+    const DkimKey* k = find_key(s, name);
+    if (!k) {
+      if (error) *error = "signing table references unknown key '" + name + "'";
+      return false;
+    }
+    SignRequest q;
+    q.key = k;
+    q.domain = k->domain == "%" ? std::string(domain) : k->domain;
+    bool is_path = !k->key.empty() && (k->key.front() == '/' || k->key.substr(0, 2) == "./" ||
+                                       k->key.substr(0, 3) == "../");
+    q.key_path_or_data = is_path ? substitute(k->key, q.domain) : k->key;
+    if (!r.signer.empty()) {
+      std::string signer = substitute(r.signer, domain);
+      auto at = signer.rfind('@');
+      std::string_view sd = at == std::string::npos ? std::string_view(signer) : std::string_view(signer).substr(at + 1);
+      // §2.3: i= is dropped when its domain is not d= or a subdomain of it.
+      if (dkim::is_same_or_subdomain(sd, q.domain)) q.signer = signer;
+    }
+    out.push_back(std::move(q));
+  }
+  return true;
+}
+
+}  // namespace
+
+std::vector<SignRequest> select_signing_keys(const DkimSettings& s, std::string_view local,
+                                             std::string_view domain, std::string* error) {
+  std::vector<SignRequest> out;
+  std::string d = lower(domain);
+  if (error) error->clear();
+  if (!s.key_table) {
+    // Single-key mode: Domain (or "*"), SubDomains widens it.
+    if (s.keys.empty()) return out;
+    bool ok = false;
+    for (const auto& dom : s.domains) {
+      if (dom == "*" || dom == d || (s.subdomains && dkim::is_same_or_subdomain(d, dom))) {
+        ok = true;
+        break;
+      }
+    }
+    if (!ok) return out;
+    SigningRule r{"", {s.keys.front().name}, ""};
+    add_request(s, r, d, out, error);
+    return out;
+  }
+  if (s.signing_kind == SigningTableKind::Glob) {
+    std::string addr = std::string(local) + "@" + d;
+    for (const auto& r : s.signing) {
+      if (!glob_match(r.match, addr)) continue;
+      if (!add_request(s, r, d, out, error)) return {};
+      if (!s.multiple_signatures) break;
+    }
+    return out;
+  }
+  for (const auto& cand : signing_table_candidates(lower(local), d)) {
+    for (const auto& r : s.signing) {
+      if (r.match != cand) continue;
+      if (!add_request(s, r, d, out, error)) return {};
+      if (!s.multiple_signatures) return out;
+    }
+  }
+  return out;
+}
+
+}  // namespace auth::config

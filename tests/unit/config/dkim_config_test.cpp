@@ -1,0 +1,502 @@
+// Tests of auth::config DKIM settings: opendkim.conf and inkan.yaml give one DkimSettings;
+// every opendkim.conf(5) keyword is accepted or refused by name; the signing decision
+// (SigningTable exact and refile, KeyTable '%', MultipleSignatures, single-key mode).
+#include "auth/config/dkim.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <string>
+
+namespace auth::config {
+namespace {
+
+/// In-memory files for the FileReader.
+struct Files {
+  std::map<std::string, std::string> files;
+  FileReader reader() const {
+    return [this](const std::string& p) -> Result<std::string> {
+      auto it = files.find(p);
+      if (it == files.end()) return auth::fail(ErrorCode::Io, p + ": No such file or directory");
+      return it->second;
+    };
+  }
+};
+
+DkimSettings legacy(const std::string& text, const Files& f) {
+  return load_dkim_legacy(LegacyConfig::parse(text, "/etc/opendkim.conf", f.reader()), f.reader());
+}
+
+std::string error_of(const std::string& text, const Files& f) {
+  try {
+    legacy(text, f);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// The seed deployment "three virtual domains with one key each, forwarded mail re-signed".
+Files three_domains() {
+  Files f;
+  f.files["/etc/opendkim/KeyTable"] =
+      "# keyname  domain:selector:key\n"
+      "sel._domainkey.example.net  example.net:sel:/etc/dkimkeys/example.net.private\n"
+      "sel._domainkey.example.org  example.org:sel:/etc/dkimkeys/example.org.private\n"
+      "sel._domainkey.example.com  example.com:sel:/etc/dkimkeys/example.com.private\n"
+      "relay  relay.example.com:fwd:/etc/dkimkeys/relay.private\n";
+  f.files["/etc/opendkim/SigningTable"] =
+      "*@example.net sel._domainkey.example.net\n"
+      "*@example.org sel._domainkey.example.org\n"
+      "*@example.com sel._domainkey.example.com\n"
+      "* relay\n";
+  f.files["/etc/opendkim/TrustedHosts"] = "127.0.0.1\n::1\n192.168.0.0/16  # office\n.corp.example.com\n";
+  return f;
+}
+
+const char* kThreeDomainsConf =
+    "Syslog yes\n"
+    "SyslogSuccess yes\n"
+    "Canonicalization relaxed/simple\n"
+    "OversignHeaders From\n"
+    "UserID opendkim\n"
+    "UMask 007\n"
+    "Socket local:/run/opendkim/opendkim.sock\n"
+    "PidFile /run/opendkim/opendkim.pid\n"
+    "TrustAnchorFile /usr/share/dns/root.key\n"
+    "Mode sv\n"
+    "KeyTable refile:/etc/opendkim/KeyTable\n"
+    "SigningTable refile:/etc/opendkim/SigningTable\n"
+    "InternalHosts refile:/etc/opendkim/TrustedHosts\n"
+    "ExternalIgnoreList refile:/etc/opendkim/TrustedHosts\n"
+    "Nameservers 127.0.0.1@5300\n"
+    "AutoRestart yes\n"
+    "AutoRestartRate 10/1h\n";
+
+TEST(DkimLegacy, SeedThreeDomainsLoads) {
+  Files f = three_domains();
+  // KeyTable as refile: is what some how-tos write; keys are looked up by name anyway.
+  std::string conf = kThreeDomainsConf;
+  conf.replace(conf.find("KeyTable refile:"), 16, "KeyTable file:");
+  DkimSettings s = legacy(conf, f);
+  EXPECT_TRUE(s.sign);
+  EXPECT_TRUE(s.verify);
+  EXPECT_EQ(s.canonicalization, (dkim::Canonicalization{dkim::Canon::Relaxed, dkim::Canon::Simple}));
+  EXPECT_EQ(s.oversign_headers, std::vector<std::string>{"From"});
+  EXPECT_EQ(s.user, "opendkim");
+  EXPECT_EQ(s.umask, 7u);
+  EXPECT_EQ(s.socket, "local:/run/opendkim/opendkim.sock");
+  EXPECT_EQ(s.pidfile, "/run/opendkim/opendkim.pid");
+  ASSERT_EQ(s.keys.size(), 4u);
+  EXPECT_EQ(s.keys[0].domain, "example.net");
+  EXPECT_EQ(s.keys[0].selector, "sel");
+  EXPECT_EQ(s.keys[0].key, "/etc/dkimkeys/example.net.private");
+  EXPECT_EQ(s.signing_kind, SigningTableKind::Glob);
+  ASSERT_EQ(s.signing.size(), 4u);
+  EXPECT_TRUE(s.internal_hosts.refile);
+  EXPECT_EQ(s.internal_hosts.entries.size(), 4u);
+  EXPECT_EQ(s.nameservers, std::vector<std::string>{"127.0.0.1:5300"});
+  // TrustAnchorFile and AutoRestart* are accepted with a warning each.
+  EXPECT_GE(s.warnings.size(), 3u);
+}
+
+TEST(DkimLegacy, RefileSigningTableFirstMatchAndCatchAll) {
+  Files f = three_domains();
+  DkimSettings s = legacy(kThreeDomainsConf, f);
+  std::string err;
+  auto r = select_signing_keys(s, "alice", "Example.ORG", &err);
+  ASSERT_EQ(r.size(), 1u) << err;
+  EXPECT_EQ(r[0].domain, "example.org");
+  EXPECT_EQ(r[0].key->selector, "sel");
+  // Forwarded mail from a foreign domain: the catch-all "*" re-signs with the relay key.
+  r = select_signing_keys(s, "bob", "gmail.example", &err);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].domain, "relay.example.com");
+  EXPECT_EQ(r[0].key->selector, "fwd");
+  // MultipleSignatures: every matching line adds one.
+  s.multiple_signatures = true;
+  r = select_signing_keys(s, "carol", "example.com", &err);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].domain, "example.com");
+  EXPECT_EQ(r[1].domain, "relay.example.com");
+}
+
+TEST(DkimLegacy, ExactSigningTableLookupOrderPercentAndSigner) {
+  Files f;
+  f.files["/kt"] = "rsa-any %:sel2024:/keys/%.private\nexample.com example.com:s1:/keys/ex.private\n";
+  f.files["/st"] =
+      "boss@example.net rsa-any:chief@%\n"
+      ".example.org rsa-any:x@other.example\n"
+      "example.com %\n";
+  DkimSettings s = legacy("KeyTable /kt\nSigningTable file:/st\n", f);
+  EXPECT_EQ(s.signing_kind, SigningTableKind::Exact);
+  std::string err;
+  auto r = select_signing_keys(s, "boss", "example.net", &err);
+  ASSERT_EQ(r.size(), 1u) << err;
+  EXPECT_EQ(r[0].domain, "example.net");
+  EXPECT_EQ(r[0].key_path_or_data, "/keys/example.net.private");
+  EXPECT_EQ(r[0].signer, "chief@example.net");
+  // Not boss: no line for user@example.net, example.net, .net ...
+  EXPECT_TRUE(select_signing_keys(s, "other", "example.net", &err).empty());
+  // ".example.org" covers sub.example.org; the signer outside d= is dropped (§2.3).
+  r = select_signing_keys(s, "u", "sub.example.org", &err);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].domain, "sub.example.org");
+  EXPECT_EQ(r[0].signer, "");
+  // A '%' keyname is the sender domain.
+  r = select_signing_keys(s, "u", "example.com", &err);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].key->selector, "s1");
+}
+
+TEST(DkimLegacy, UnknownKeyInTableIsAnError) {
+  Files f;
+  f.files["/kt"] = "k1 example.com:s:/k1\n";
+  f.files["/st"] = "*@example.com nosuchkey\n";
+  EXPECT_NE(error_of("KeyTable /kt\nSigningTable refile:/st\n", f).find("unknown key 'nosuchkey'"), std::string::npos);
+  // '%' is only known per message: the request reports it.
+  f.files["/st"] = "*@example.com %\n";
+  DkimSettings s = legacy("KeyTable /kt\nSigningTable refile:/st\n", f);
+  std::string err;
+  EXPECT_TRUE(select_signing_keys(s, "a", "example.com", &err).empty());
+  EXPECT_EQ(err, "signing table references unknown key 'example.com'");
+}
+
+TEST(DkimLegacy, SingleKeyModeDomainAndSubDomains) {
+  Files f;
+  DkimSettings s = legacy("Domain example.com\nSelector mail\nKeyFile /k.private\n", f);
+  EXPECT_FALSE(s.key_table);
+  std::string err;
+  ASSERT_EQ(select_signing_keys(s, "a", "example.com", &err).size(), 1u);
+  EXPECT_TRUE(select_signing_keys(s, "a", "sub.example.com", &err).empty());
+  s.subdomains = true;
+  EXPECT_EQ(select_signing_keys(s, "a", "sub.example.com", &err).size(), 1u);
+  EXPECT_EQ(select_signing_keys(s, "a", "sub.example.com", &err)[0].domain, "sub.example.com");
+  EXPECT_TRUE(select_signing_keys(s, "a", "example.net", &err).empty());
+}
+
+TEST(DkimLegacy, CrossOptionRulesAsOpenDkim) {
+  Files f;
+  EXPECT_NE(error_of("SigningTable /st\n", f).find("requires KeyTable"), std::string::npos);
+  EXPECT_NE(error_of("Selector s\n", f).find("KeyFile and Selector"), std::string::npos);
+  EXPECT_NE(error_of("Domain example.com\n", f).find("Domain requires KeyFile and Selector"), std::string::npos);
+  f.files["/kt"] = "k example.com:sel\n";
+  f.files["/st"] = "* k\n";
+  EXPECT_NE(error_of("KeyTable /kt\nSigningTable /st\n", f).find("KeyTable entry for 'k' corrupt"), std::string::npos);
+}
+
+TEST(DkimLegacy, ActionsDefaultThenSpecific) {
+  Files f;
+  DkimSettings d = legacy("Mode v\n", f);
+  EXPECT_EQ(d.actions, DkimActions{});
+  DkimSettings s = legacy("On-BadSignature reject\nOn-Default tempfail\nOn-NoSignature a\n", f);
+  EXPECT_EQ(s.actions.bad_signature, DkimAction::Reject);
+  EXPECT_EQ(s.actions.no_signature, DkimAction::Accept);
+  EXPECT_EQ(s.actions.key_not_found, DkimAction::TempFail);
+  EXPECT_EQ(s.actions.signature_error, DkimAction::TempFail);
+  // opendkim silently accepts "maybe" (§1.1 quirk); inkan names it.
+  std::string e = error_of("On-BadSignature maybe\n", f);
+  EXPECT_NE(e.find("On-BadSignature"), std::string::npos) << e;
+  EXPECT_NE(e.find("line 1"), std::string::npos) << e;
+}
+
+TEST(DkimLegacy, GrammarQuirks) {
+  Files f;
+  // Case-insensitive names, octal UMask, last occurrence wins, '#' comments, CR tolerated.
+  DkimSettings s = legacy("umask 022\r\nMODE v # verify only\nUMask 007\nmode s\n", f);
+  EXPECT_EQ(s.umask, 7u);
+  EXPECT_TRUE(s.sign);
+  EXPECT_FALSE(s.verify);
+  EXPECT_NE(error_of("Mode x\n", f).find("unknown mode"), std::string::npos);
+  EXPECT_NE(error_of("Canonicalization foo\n", f).find("unknown canonicalization algorithm \"foo\""), std::string::npos);
+  EXPECT_NE(error_of("SignatureAlgorithm rsa-sha1\n", f).find("RFC 8301"), std::string::npos);
+  EXPECT_NE(error_of("Syslog maybe\n", f).find("illegal value"), std::string::npos);
+  EXPECT_NE(error_of("DNSTimeout 5x\n", f).find("illegal value"), std::string::npos);
+}
+
+TEST(DkimLegacy, HeaderLists) {
+  Files f;
+  DkimSettings s = legacy("SignHeaders *,+Message-ID,-date\nOversignHeaders From,Subject\n", f);
+  EXPECT_EQ(s.sign_headers.front(), "from");
+  EXPECT_NE(std::find(s.sign_headers.begin(), s.sign_headers.end(), "Message-ID"), s.sign_headers.end());
+  EXPECT_EQ(std::find(s.sign_headers.begin(), s.sign_headers.end(), "date"), s.sign_headers.end());
+  EXPECT_EQ(s.oversign_headers, (std::vector<std::string>{"From", "Subject"}));  // spelling kept
+  DkimSettings o = legacy("OmitHeaders *,-Bcc\n", f);
+  EXPECT_TRUE(o.sign_all_but_omitted);
+  EXPECT_EQ(std::find(o.omit_headers.begin(), o.omit_headers.end(), "bcc"), o.omit_headers.end());
+  EXPECT_EQ(resolve_header_list({"*", "-BCC", "+X-Custom", "x-custom"}, {"bcc", "received"}),
+            (std::vector<std::string>{"received", "X-Custom"}));
+  EXPECT_NE(error_of("SignHeaders refile:/x\n", f).find("refile"), std::string::npos);
+  EXPECT_EQ(resolve_header_list({"."}, opendkim_default_sign_headers()), std::vector<std::string>{});
+}
+
+TEST(DkimLegacy, HostListsInlineFileAndDefault) {
+  Files f;
+  f.files["/hosts"] = "# comment\n10.0.0.0/8\n  2001:db8::/32 trailing\n";
+  EXPECT_EQ(legacy("Mode sv\n", f).internal_hosts.entries, (std::vector<std::string>{"127.0.0.1", "::1"}));
+  DkimSettings s = legacy("InternalHosts 192.168.0.0/16, 10.0.0.0/8 ::1\nPeerList file:/hosts\n", f);
+  EXPECT_EQ(s.internal_hosts.entries, (std::vector<std::string>{"192.168.0.0/16", "10.0.0.0/8", "::1"}));
+  EXPECT_EQ(s.peer_list.entries, (std::vector<std::string>{"10.0.0.0/8", "2001:db8::/32"}));
+  EXPECT_NE(error_of("InternalHosts ldap://x/y\n", f).find("not supported"), std::string::npos);
+  EXPECT_NE(error_of("InternalHosts /missing\n", f).find("/missing"), std::string::npos);
+}
+
+TEST(DkimLegacy, MacroListAndMta) {
+  Files f;
+  DkimSettings s = legacy("MacroList daemon_name=ORIGINATING|submission,{auth_type}\nMTA MSA\n", f);
+  ASSERT_EQ(s.macro_list.size(), 2u);
+  EXPECT_EQ(s.macro_list[0].name, "daemon_name");
+  EXPECT_EQ(s.macro_list[0].values, (std::vector<std::string>{"ORIGINATING", "submission"}));
+  EXPECT_TRUE(s.macro_list[1].values.empty());
+  EXPECT_EQ(s.mta, std::vector<std::string>{"MSA"});  // case-sensitive (§2.3)
+}
+
+/* ---- every keyword is accepted or refused by name ---- */
+
+// The options documented in man:opendkim.conf(5) (Debian 2.11.0~beta2), as listed there.
+const char* const kManPageKeywords[] = {
+    "AllowSHA1Only", "AlwaysAddARHeader", "AuthservID", "AuthservIDWithJobID", "AutoRestart",
+    "AutoRestartCount", "AutoRestartRate", "Background", "BaseDirectory", "BodyLengthDB", "BogusKey",
+    "CaptureUnknownErrors", "Canonicalization", "ChangeRootDirectory", "ClockDrift", "Diagnostics",
+    "DiagnosticDirectory", "DisableCryptoInit", "DNSConnect", "DNSTimeout", "Domain", "DomainKeysCompat",
+    "DontSignMailTo", "EnableCoredumps", "ExemptDomains", "ExternalIgnoreList", "FinalPolicyScript",
+    "FixCRLF", "IdentityHeader", "IdentityHeaderRemove", "IgnoreMalformedMail", "Include", "InternalHosts",
+    "KeepAuthResults", "KeepTemporaryFiles", "KeyFile", "KeyTable", "LDAPAuthMechanism", "LDAPAuthName",
+    "LDAPAuthRealm", "LDAPAuthUser", "LDAPBindPassword", "LDAPBindUser", "LDAPDisableCache",
+    "LDAPKeepaliveIdle", "LDAPKeepaliveInterval", "LDAPKeepaliveProbes", "LDAPTimeout", "LDAPUseTLS",
+    "LogResults", "LogWhy", "MacroList", "MaximumHeaders", "MaximumSignaturesToVerify",
+    "MaximumSignedBytes", "MilterDebug", "Minimum", "MinimumKeyBits", "Mode", "MTA", "MTACommand",
+    "MultipleSignatures", "MustBeSigned", "Nameservers", "NoHeaderB", "OmitHeaders", "On-BadSignature",
+    "On-Default", "On-DNSError", "On-InternalError", "On-KeyNotFound", "On-NoSignature", "On-Security",
+    "On-SignatureError", "OversignHeaders", "PeerList", "PidFile", "POPDBFile", "Quarantine", "QueryCache",
+    "RedirectFailuresTo", "RemoveARAll", "RemoveARFrom", "RemoveOldSignatures", "ReplaceHeaders",
+    "ReplaceRules", "ReportAddress", "ReportBccAddress", "RequestReports", "RequiredHeaders",
+    "RequireSafeKeys", "ResignAll", "ResignMailTo", "ResolverConfiguration", "ResolverTracing",
+    "ScreenPolicyScript", "SelectCanonicalizationHeader", "Selector", "SenderHeaders", "SenderMacro",
+    "SendReports", "SetupPolicyScript", "SignatureAlgorithm", "SignatureTTL", "SignHeaders",
+    "SigningTable", "SMTPURI", "Socket", "SoftStart", "SoftwareHeader", "Statistics", "StatisticsName",
+    "StatisticsPolicyScript", "StatisticsPrefix", "StrictHeaders", "StrictTestMode", "SubDomains", "Syslog",
+    "SyslogFacility", "SyslogName", "SyslogSuccess", "TemporaryDirectory", "TestDNSData", "TestPublicKeys",
+    "TrustAnchorFile", "TrustSignaturesFrom", "UMask", "UnprotectedKey", "UserID", "VBR-Certifiers",
+    "VBR-PurgeFields", "VBR-TrustedCertifiers", "VBR-TrustedCertifiersOnly", "VBR-Type", "WeakSyntaxChecks",
+    // Not in the man page but in the Debian binary's keyword table.
+    "ATPSDomains", "ATPSHashAlgorithm", "X-Header"};
+
+TEST(DkimKeywords, EveryManPageKeywordIsClassified) {
+  const auto& kw = dkim_keywords();
+  for (const char* name : kManPageKeywords) {
+    bool found = std::any_of(kw.begin(), kw.end(), [&](const KeywordInfo& k) { return iequals(k.name, name); });
+    EXPECT_TRUE(found) << name << " is not classified";
+  }
+}
+
+/// A value that is legal for the keyword (so only support, not syntax, decides).
+std::string legal_value(const KeywordInfo& k) {
+  std::string n(k.name);
+  static const std::map<std::string, std::string, std::less<>> special = {
+      {"Canonicalization", "relaxed/relaxed"}, {"SignatureAlgorithm", "rsa-sha256"}, {"Mode", "sv"},
+      {"BogusKey", "fail"}, {"UnprotectedKey", "none"}, {"Domain", "example.com"}, {"KeyFile", "/k"},
+      {"Selector", "s"}, {"KeyTable", "/kt"}, {"SigningTable", "/st"}, {"Include", "/inc"},
+      {"AuthservID", "mx.example"}, {"Socket", "inet:8891@localhost"}, {"UserID", "opendkim"},
+      {"PidFile", "/run/x.pid"}, {"SyslogFacility", "mail"}, {"SyslogName", "opendkim"},
+      {"Nameservers", "127.0.0.1"}, {"BaseDirectory", "/var/lib/x"}, {"AutoRestartRate", "10/1h"},
+      {"InternalHosts", "127.0.0.1"}, {"ExternalIgnoreList", "127.0.0.1"}, {"PeerList", "10.0.0.1"},
+  };
+  if (auto it = special.find(n); it != special.end()) return it->second;
+  if (n.rfind("On-", 0) == 0) return "accept";
+  return "0";  // booleans (false), integers; string options take "0" as well
+}
+
+TEST(DkimKeywords, EachKeywordIsAcceptedOrRefusedByName) {
+  Files f;
+  f.files["/inc"] = "";
+  f.files["/kt"] = "k example.com:s:/k\n";
+  f.files["/st"] = "* k\n";
+  for (const auto& k : dkim_keywords()) {
+    std::string text = std::string(k.name) + " " + legal_value(k) + "\n";
+    if (k.name == "Domain" || k.name == "KeyFile" || k.name == "Selector") {
+      text = "Domain example.com\nKeyFile /k\nSelector s\n";
+    } else if (k.name == "KeyTable" || k.name == "SigningTable") {
+      text = "KeyTable /kt\nSigningTable /st\n";
+    }
+    std::string err = error_of(text, f);
+    switch (k.support) {
+      case KeywordSupport::Implemented:
+      case KeywordSupport::Ignored:
+      case KeywordSupport::RefusedIfOn:
+        EXPECT_EQ(err, "") << k.name;
+        break;
+      case KeywordSupport::Refused:
+        EXPECT_NE(err.find(std::string(k.name)), std::string::npos) << k.name << ": " << err;
+        EXPECT_NE(err.find("not supported"), std::string::npos) << k.name << ": " << err;
+        break;
+    }
+    if (k.support == KeywordSupport::RefusedIfOn) {
+      std::string on = error_of(std::string(k.name) + " yes\n", f);
+      EXPECT_NE(on.find(std::string(k.name)), std::string::npos) << k.name << ": " << on;
+    }
+  }
+}
+
+TEST(DkimKeywords, UnknownKeywordIsFatalWithLine) {
+  Files f;
+  std::string e = error_of("Mode sv\nNoSuchOption 1\n", f);
+  EXPECT_NE(e.find("/etc/opendkim.conf"), std::string::npos) << e;
+  EXPECT_NE(e.find("line 2"), std::string::npos) << e;
+  EXPECT_NE(e.find("unrecognized parameter"), std::string::npos) << e;
+}
+
+/* ---- YAML gives the same model ---- */
+
+const char* kThreeDomainsYaml = R"(
+authserv_id: mx.example.com
+dns:
+  nameservers: [127.0.0.1@5300]
+  timeout: 5
+hosts:
+  internal: refile:/etc/opendkim/TrustedHosts
+  external_ignore: refile:/etc/opendkim/TrustedHosts
+keys:
+  - {name: sel._domainkey.example.net, domain: example.net, selector: sel, file: /etc/dkimkeys/example.net.private}
+  - {name: sel._domainkey.example.org, domain: example.org, selector: sel, file: /etc/dkimkeys/example.org.private}
+  - {name: sel._domainkey.example.com, domain: example.com, selector: sel, file: /etc/dkimkeys/example.com.private}
+  - {name: relay, domain: relay.example.com, selector: fwd, file: /etc/dkimkeys/relay.private}
+signing:
+  - {match: "*@example.net", keys: [sel._domainkey.example.net]}
+  - {match: "*@example.org", keys: [sel._domainkey.example.org]}
+  - {match: "*@example.com", keys: [sel._domainkey.example.com]}
+  - {match: "*", keys: [relay]}
+dkim:
+  socket: local:/run/opendkim/opendkim.sock
+  mode: sv
+  canonicalization: relaxed/simple
+  oversign_headers: [From]
+  user: opendkim
+  umask: "007"
+  pidfile: /run/opendkim/opendkim.pid
+  syslog: true
+  syslog_success: true
+)";
+
+TEST(DkimYaml, SameSettingsAsLegacy) {
+  Files f = three_domains();
+  std::string conf = kThreeDomainsConf;
+  conf.replace(conf.find("KeyTable refile:"), 16, "KeyTable file:");
+  conf += "AuthservID mx.example.com\nDNSTimeout 5\n";
+  DkimSettings a = legacy(conf, f);
+  DkimSettings b = load_dkim_yaml(kThreeDomainsYaml, "/etc/inkan/inkan.yaml", f.reader());
+  EXPECT_TRUE(a.same_as(b));
+  // Field by field, so a difference is visible.
+  EXPECT_EQ(a.keys, b.keys);
+  EXPECT_EQ(a.signing, b.signing);
+  EXPECT_EQ(a.internal_hosts, b.internal_hosts);
+  EXPECT_EQ(a.nameservers, b.nameservers);
+  EXPECT_EQ(a.actions, b.actions);
+  EXPECT_EQ(a.sign_headers, b.sign_headers);
+}
+
+TEST(DkimYaml, OnActionsAndErrors) {
+  Files f;
+  DkimSettings s = load_dkim_yaml("dkim:\n  on_bad_signature: reject\n  on_default: tempfail\n", "x.yaml", f.reader());
+  EXPECT_EQ(s.actions.bad_signature, DkimAction::Reject);
+  EXPECT_EQ(s.actions.no_signature, DkimAction::TempFail);
+  auto err = [&](const std::string& text) {
+    try {
+      load_dkim_yaml(text, "x.yaml", f.reader());
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(err("dkim:\n  mode: sv\n  bogus_option: 1\n").find("line 3"), std::string::npos);
+  EXPECT_NE(err("dkim:\n  on_bad_signature: maybe\n").find("illegal value"), std::string::npos);
+  EXPECT_NE(err("dkim: [1, 2\n").find("x.yaml"), std::string::npos);
+  EXPECT_NE(err("keys:\n  - {name: k, domain: d}\n").find("needs name, domain, selector and file"), std::string::npos);
+  EXPECT_NE(err("keys:\n  - {name: k, domain: d, selector: s, file: /k}\nsigning:\n  - {match: '*', keys: [nope]}\n")
+                .find("unknown key 'nope'"),
+            std::string::npos);
+  // Other daemons' sections are not ours to judge.
+  EXPECT_EQ(err("spf:\n  anything: 1\ndmarc:\n  x: y\n"), "");
+}
+
+/* ---- the shipped examples load, and both forms agree ---- */
+
+Result<std::string> example_reader(const std::string& path) {
+  static const std::string kDir = std::string(INKAN_SOURCE_DIR) + "/examples/opendkim/virtual-domains/";
+  std::string p = path;
+  if (p.rfind("/etc/opendkim/", 0) == 0) p = kDir + p.substr(14);
+  return read_file(p);
+}
+
+TEST(DkimExamples, VirtualDomainsLegacyEqualsYaml) {
+  std::string dir = std::string(INKAN_SOURCE_DIR) + "/examples/";
+  DkimSettings a = load_dkim_legacy(LegacyConfig::load(dir + "opendkim/virtual-domains/opendkim.conf"), example_reader);
+  DkimSettings b = load_dkim_settings(dir + "inkan.yaml", true, example_reader);
+  // The legacy file reads TrustedHosts as refile: globs; the YAML lists the same entries.
+  EXPECT_TRUE(a.internal_hosts.refile);
+  EXPECT_EQ(a.internal_hosts.entries, b.internal_hosts.entries);
+  a.internal_hosts.refile = a.external_ignore.refile = false;
+  EXPECT_TRUE(a.same_as(b));
+  EXPECT_EQ(a.keys, b.keys);
+  EXPECT_EQ(a.signing, b.signing);
+  EXPECT_EQ(a.actions, b.actions);
+  std::string err;
+  auto r = select_signing_keys(b, "news", "lists.foreign.example", &err);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].domain, "relay.example.net");
+}
+
+TEST(DkimExamples, SingleDomainBothFormsSign) {
+  std::string dir = std::string(INKAN_SOURCE_DIR) + "/examples/";
+  DkimSettings a = load_dkim_legacy(LegacyConfig::load(dir + "opendkim/single-domain/opendkim.conf"));
+  DkimSettings b = load_dkim_settings(dir + "inkan-single-domain.yaml", true);
+  std::string err;
+  for (const DkimSettings* s : {&a, &b}) {
+    auto r = select_signing_keys(*s, "alice", "example.com", &err);
+    ASSERT_EQ(r.size(), 1u) << err;
+    EXPECT_EQ(r[0].domain, "example.com");
+    EXPECT_EQ(r[0].key->selector, "mail");
+    EXPECT_EQ(r[0].key_path_or_data, "/etc/dkimkeys/mail.private");
+    EXPECT_TRUE(select_signing_keys(*s, "bob", "example.org", &err).empty());
+    EXPECT_EQ(s->internal_hosts.entries, (std::vector<std::string>{"127.0.0.1", "::1"}));
+    EXPECT_EQ(s->canonicalization, (dkim::Canonicalization{dkim::Canon::Relaxed, dkim::Canon::Simple}));
+  }
+}
+
+/* ---- hostile input stays bounded ---- */
+
+TEST(DkimLegacy, LargeTablesStayBounded) {
+  Files f;
+  std::string kt, st;
+  for (int i = 0; i < 10000; ++i) {
+    kt += "k" + std::to_string(i) + " d" + std::to_string(i) + ".example:s:/keys/k" + std::to_string(i) + "\n";
+    st += "*@d" + std::to_string(i) + ".example k" + std::to_string(i) + "\n";
+  }
+  f.files["/kt"] = kt;
+  f.files["/st"] = st;
+  DkimSettings s = legacy("KeyTable /kt\nSigningTable refile:/st\n", f);
+  EXPECT_EQ(s.keys.size(), 10000u);
+  std::string err;
+  auto r = select_signing_keys(s, "a", "d9999.example", &err);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].key->name, "k9999");
+  EXPECT_TRUE(select_signing_keys(s, "a", "nowhere.example", &err).empty());
+}
+
+TEST(DkimLegacy, HostileBytes) {
+  Files f;
+  f.files["/st"] = std::string("*@ex\0ample.com k\n", 17);
+  f.files["/kt"] = "k example.com:s:/k\n";
+  // A NUL inside a pattern cannot match a real address; nothing crashes.
+  DkimSettings s = legacy("KeyTable /kt\nSigningTable refile:/st\n", f);
+  std::string err;
+  EXPECT_TRUE(select_signing_keys(s, "a", "example.com", &err).empty());
+  EXPECT_FALSE(glob_match(std::string(5000, '*') + "x", std::string(5000, 'a')));
+  EXPECT_TRUE(glob_match("*@[ab]*.example", "u@a1.example"));  // ERE classes pass through
+  EXPECT_TRUE(glob_match("user+tag@x.example", "USER+TAG@X.example"));
+  EXPECT_FALSE(glob_match("a.b", "axb"));  // '.' is literal
+}
+
+}  // namespace
+}  // namespace auth::config
