@@ -13,6 +13,8 @@
 //   - should libmilter's thread win anyway (SIGTERM/SIGINT, or a SIGHUP in that window), it
 //     stops the listener; the milter thread then wakes the main thread, which stops
 //     gracefully — the same outcome as the predecessors' SIGHUP behaviour.
+// TCP. Accepted TCP connections get TCP_NODELAY from the accept() interposer in
+// tcp_nodelay.cpp (libmilter has no hook for them); run_milter() logs the state at start-up.
 // Callbacks. Every xxfi_* function below is noexcept and goes through guard(): an exception
 // from the daemon's Session becomes the configured default action, one error line and a
 // counter; the session is marked poisoned and replaced at the next message.
@@ -25,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -36,6 +39,7 @@
 
 #include "auth/net/socketspec.h"
 #include "common/process.h"
+#include "common/tcp_nodelay.h"
 
 namespace inkan::milter {
 
@@ -576,6 +580,36 @@ Logger::Options logger_options(const AppInfo& info, const RuntimeSettings& s, bo
   return o;
 }
 
+/// Called by the accept() interposer when TCP_NODELAY cannot be set on an MTA connection:
+/// one error line, counted every time (tcp_nodelay.cpp). The connection is served anyway.
+void on_tcp_nodelay_failure(int err) noexcept {
+  static std::atomic<bool> warned{false};
+  if (g_rt == nullptr) return;
+  try {
+    if (g_rt->metrics) g_rt->metrics->count_error("tcp_nodelay");
+    if (!warned.exchange(true)) {
+      g_rt->log.error(std::string("cannot set TCP_NODELAY on an MTA connection (") + std::strerror(err) +
+                        "): each message may wait ~40 ms for a delayed ACK");
+    }
+  } catch (...) {
+  }
+}
+
+/// One line at start-up on the TCP small-write stall and its cure (tcp_nodelay.h): debug
+/// when handled, an error when the executable was linked without the accept() interposer.
+void log_tcp_nodelay(Logger& log, const auth::net::SocketSpec& sock) {
+  if (sock.is_local()) {
+    log.debug("unix socket: TCP_NODELAY not needed");
+  } else if (accept_interposed()) {
+    log.debug("TCP_NODELAY set on every accepted TCP connection (accept() interposed): libmilter writes "
+              "the end-of-message changes and the reply separately, which Nagle and the MTA's delayed ACK "
+              "would stall ~40 ms per message");
+  } else {
+    log.error("accept() is not interposed (executable linked without exporting it): TCP connections "
+                "keep Nagle's algorithm and each message may wait ~40 ms; a unix socket avoids it");
+  }
+}
+
 struct Reloader {
   std::mutex mu;
   std::condition_variable cv;
@@ -702,6 +736,8 @@ int run_milter(MilterApp& app, int argc, char** argv) {
     }
   }
 
+  set_tcp_nodelay_failure_hook(on_tcp_nodelay_failure);
+
   /* Signals are blocked in every thread from here on; the main thread sigwait()s. */
   sigset_t sigs;
   sigemptyset(&sigs);
@@ -791,6 +827,7 @@ int run_milter(MilterApp& app, int argc, char** argv) {
     }
   });
   notifier.ready();
+  log_tcp_nodelay(rt.log, *sock);
   rt.log.info(prog + " " + info.version + " starting (" + conn_spec + ")");
 
   int stop_signal = 0;

@@ -6,7 +6,9 @@
 //      (settings.h); a bad one prints "<prog>: FILE: configuration error at line N: ..." and
 //      exits 78; -n stops here with 0;
 //   3. socket (auth::net::parse_socket_spec, libmilter smfi_setconn/smfi_opensocket; a stale
-//      UNIX socket is replaced) bound with UMask, chowned to UserID;
+//      UNIX socket is replaced) bound with UMask, chowned to UserID; every accepted TCP
+//      connection gets TCP_NODELAY (tcp_nodelay.h: libmilter's small EOM writes would
+//      otherwise wait ~40 ms each for the MTA's delayed ACK);
 //   4. fork into the background unless -f or Background=false; PidFile written by the child;
 //   5. privileges dropped to UserID; metrics endpoint started; MilterApp::start();
 //   6. smfi_main() on its own thread; the main thread waits for signals:
