@@ -80,6 +80,22 @@ Result<std::string> base64_decode(std::string_view text) {
   std::size_t chars_before_pad = 0;  // in_quantum when the first '=' came
 
   for (std::size_t i = 0; i < text.size(); ++i) {
+    if (in_quantum == 0 && pads == 0) {
+      // Fast path: whole quanta of four alphabet characters (every special value is >= 64).
+      while (text.size() - i >= 4) {
+        const std::uint32_t a = kTable[static_cast<unsigned char>(text[i])];
+        const std::uint32_t b = kTable[static_cast<unsigned char>(text[i + 1])];
+        const std::uint32_t c = kTable[static_cast<unsigned char>(text[i + 2])];
+        const std::uint32_t d = kTable[static_cast<unsigned char>(text[i + 3])];
+        if ((a | b | c | d) >= 64) break;
+        const std::uint32_t q = (a << 18) | (b << 12) | (c << 6) | d;
+        const char bytes[3] = {static_cast<char>((q >> 16) & 0xFF),
+                               static_cast<char>((q >> 8) & 0xFF), static_cast<char>(q & 0xFF)};
+        out.append(bytes, 3);
+        i += 4;
+      }
+      if (i == text.size()) break;
+    }
     const char c = text[i];
     const std::uint8_t v = kTable[static_cast<unsigned char>(c)];
     if (v == kSpace) continue;

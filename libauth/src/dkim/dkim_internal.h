@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "auth/core/result.h"
+#include "auth/dkim/signature.h"
 #include "auth/mail/header.h"
 
 namespace auth::dkim::internal {
@@ -28,6 +29,10 @@ std::vector<const mail::Field*> select_headers(const std::vector<mail::Field>& f
 /// Splits a header section (CRLF or LF) into the raw bytes of each field, folding kept, line
 /// end of the last line of each field included. Never fails.
 std::vector<std::string_view> split_header_fields(std::string_view header);
+
+/// Appends the canonical form of one header field (as canonicalize_header_no_crlf, without
+/// the CRLF) to `out`, so the header hash input is built in one buffer.
+void append_canonical_header(Canon c, std::string_view raw_field, std::string& out);
 
 /// Lower-cased copy (ASCII).
 std::string lower(std::string_view s);

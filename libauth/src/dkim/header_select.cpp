@@ -4,6 +4,13 @@
 #include "dkim/dkim_internal.h"
 
 namespace auth::dkim::internal {
+namespace {
+
+// Up to this many (field, name) comparisons select_headers scans directly; beyond it (long
+// h= lists or huge header sections) it builds an index, so the cost stays linear.
+constexpr std::size_t kDirectSelectLimit = 1024;
+
+}  // namespace
 
 std::string lower(std::string_view s) { return mail::to_lower_ascii(s); }
 
@@ -41,11 +48,27 @@ std::vector<std::string> split_colon_list(std::string_view value) {
 
 std::vector<const mail::Field*> select_headers(const std::vector<mail::Field>& fields,
                                                const std::vector<std::string>& names) {
+  std::vector<const mail::Field*> out;
+  out.reserve(names.size());
+  if (fields.size() * names.size() <= kDirectSelectLimit) {
+    // Small header sections (the usual case): take, for each name, the bottom-most instance
+    // not taken yet, by a direct scan; no index to build.
+    std::vector<bool> used(fields.size(), false);
+    for (const auto& n : names) {
+      for (std::size_t i = fields.size(); i-- > 0;) {
+        if (!used[i] && fields[i].name.size() == n.size() &&
+            mail::equals_ignore_case(fields[i].name, n)) {
+          used[i] = true;
+          out.push_back(&fields[i]);
+          break;
+        }
+      }
+    }
+    return out;
+  }
   // Index the instances of each name, top to bottom; pop from the back = bottom-up.
   std::unordered_map<std::string, std::vector<const mail::Field*>> by_name;
   for (const auto& f : fields) by_name[lower(f.name)].push_back(&f);
-  std::vector<const mail::Field*> out;
-  out.reserve(names.size());
   for (const auto& n : names) {
     auto it = by_name.find(lower(n));
     if (it == by_name.end() || it->second.empty()) continue;

@@ -162,17 +162,28 @@ struct Signer::Impl {
       return fail(ErrorCode::Missing, "message has no From field (RFC 6376 section 5.4)");
     }
     std::vector<std::string> names;
+    // The message's field names lower-cased once, so counting occurrences is plain compares.
+    std::vector<std::string> present;
+    present.reserve(headers.size());
+    for (const auto& f : headers) present.push_back(lower(f.name));
     const auto& wanted = spec.headers.empty() ? recommended_signed_headers() : spec.headers;
     std::vector<std::string> seen;
+    seen.reserve(wanted.size() + 1);
+    names.reserve(headers.size() + spec.oversign.size());
     auto add_name = [&](const std::string& n) -> Result<void> {
       if (!is_field_name(n)) return fail(ErrorCode::Invalid, "bad header name \"" + n + "\"");
-      const std::string l = lower(n);
+      std::size_t k = 0;
+      for (const auto& p : present) {
+        if (p.size() == n.size() && mail::equals_ignore_case(p, n)) ++k;
+      }
+      // A name absent from the message adds nothing, now or when listed again.
+      if (k == 0) return ok();
+      std::string l = lower(n);
       for (const auto& s : seen) {
         if (s == l) return ok();
       }
-      seen.push_back(l);
-      const std::size_t k = count(l);
       for (std::size_t i = 0; i < k; ++i) names.push_back(l);
+      seen.push_back(std::move(l));
       return ok();
     };
     bool from_listed = false;
@@ -235,10 +246,15 @@ struct Signer::Impl {
 
     /* Header hash over exactly what is emitted with b= empty (§3.7, §5.5). */
     crypto::Hasher h(crypto::HashAlg::Sha256);
+    // One buffer, one hash update: the selected fields with CRLF, then this field without.
+    std::string input;
+    input.reserve(header_bytes + field.size() + 2 * names.size());
     for (const mail::Field* f : internal::select_headers(headers, names)) {
-      h.update(canonicalize_header(spec.canon.header, f->raw));
+      internal::append_canonical_header(spec.canon.header, f->raw, input);
+      input.append("\r\n", 2);
     }
-    h.update(canonicalize_header_no_crlf(spec.canon.header, field));
+    internal::append_canonical_header(spec.canon.header, field, input);
+    h.update(input);
     auto sig = spec.key->sign_digest(alg, h.finish());
     if (!sig) return fail(sig.error());
 
@@ -287,6 +303,10 @@ Signer& Signer::operator=(Signer&&) noexcept = default;
 
 Result<void> Signer::add_header(const mail::Field& field) { return impl_->add(field); }
 
+Result<void> Signer::add_header(mail::Field&& field) {
+  return impl_->add(std::move(field));
+}
+
 Result<void> Signer::add_header(std::string_view raw_field) {
   auto f = mail::Field::parse(raw_field);
   if (!f) return fail(f.error());
@@ -304,7 +324,13 @@ void Signer::body_chunk(std::string_view bytes) {
 Result<std::vector<std::string>> Signer::finish() { return impl_->finish(); }
 
 Result<std::vector<std::string>> sign_message(std::string_view message, const SignOptions& options) {
-  const std::string crlf = mail::to_crlf(message);
+  // LF-only input is converted first; CRLF input (the usual case) is used in place.
+  std::string converted;
+  std::string_view crlf = message;
+  if (mail::has_bare_lf(message)) {
+    converted = mail::to_crlf(message);
+    crlf = converted;
+  }
   const mail::MessageParts parts = mail::split_message(crlf);
   auto block = mail::parse_header_block(parts.header);
   if (!block) return fail(ErrorCode::Syntax, "header section: " + block.error().reason);

@@ -324,10 +324,14 @@ struct Verifier::Impl {
 
     /* Header hash (§3.7): the h= fields, then this field with b= empty and no CRLF. */
     crypto::Hasher h(crypto::hash_alg_of(sig.algorithm));
+    // One buffer, one hash update: the selected fields with CRLF, then this field without.
+    std::string input;
     for (const mail::Field* f : internal::select_headers(headers, sig.signed_headers)) {
-      h.update(canonicalize_header(sig.canon.header, f->raw));
+      internal::append_canonical_header(sig.canon.header, f->raw, input);
+      input.append("\r\n", 2);
     }
-    h.update(canonicalize_header_no_crlf(sig.canon.header, s.blanked));
+    internal::append_canonical_header(sig.canon.header, s.blanked, input);
+    h.update(input);
     const std::string digest = h.finish();
     auto good = crypto::verify(*pub, sig.algorithm, digest, sig.signature);
     if (!good) {
@@ -433,7 +437,13 @@ std::vector<std::string_view> split_header_fields(std::string_view header) {
 
 std::vector<SignatureResult> verify_message(std::string_view message, dns::Resolver& resolver,
                                             const VerifyOptions& options) {
-  const std::string crlf = mail::to_crlf(message);
+  // LF-only input is converted first; CRLF input (the usual case) is used in place.
+  std::string converted;
+  std::string_view crlf = message;
+  if (mail::has_bare_lf(message)) {
+    converted = mail::to_crlf(message);
+    crlf = converted;
+  }
   const mail::MessageParts parts = mail::split_message(crlf);
   Verifier v(options, resolver);
   for (std::string_view raw : internal::split_header_fields(parts.header)) {

@@ -17,13 +17,6 @@ constexpr bool is_ftext(char c) noexcept {
   return u >= 33 && u <= 126 && c != ':';
 }
 
-bool has_bare_lf(std::string_view s) noexcept {
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r')) return true;
-  }
-  return false;
-}
-
 // Builds a Field from CRLF-normalised raw bytes without the terminating CRLF.
 Result<Field> build_field(std::string raw) {
   /* Sanity check. */
@@ -120,13 +113,26 @@ std::size_t HeaderBlock::count(std::string_view name) const {
   return n;
 }
 
+bool has_bare_lf(std::string_view text) noexcept {
+  for (auto nl = text.find('\n'); nl != std::string_view::npos; nl = text.find('\n', nl + 1)) {
+    if (nl == 0 || text[nl - 1] != '\r') return true;
+  }
+  return false;
+}
+
 std::string to_crlf(std::string_view text) {
+  // Copies the runs between bare LFs in one go (find() is memchr).
   std::string out;
   out.reserve(text.size() + text.size() / 32 + 2);
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\n' && (i == 0 || text[i - 1] != '\r')) out.push_back('\r');
-    out.push_back(text[i]);
+  std::size_t start = 0;
+  for (auto nl = text.find('\n'); nl != std::string_view::npos; nl = text.find('\n', nl + 1)) {
+    if (nl == 0 || text[nl - 1] != '\r') {
+      out.append(text, start, nl - start);
+      out.push_back('\r');
+      start = nl;  // the LF itself goes out with the next run
+    }
   }
+  out.append(text, start, text.size() - start);
   return out;
 }
 

@@ -92,6 +92,8 @@ class Signer {
   /// Adds one header field in the order received (top first).
   /// Errors: LimitExceeded beyond mail::kMaxHeaderFields / mail::kMaxHeaderBytes.
   Result<void> add_header(const mail::Field& field);
+  /// Same, taking the field over instead of copying it.
+  Result<void> add_header(mail::Field&& field);
   /// Same from raw bytes. Errors: those of mail::Field::parse, plus the limits above.
   Result<void> add_header(std::string_view raw_field);
   /// Ends the header section. Implicit on the first body_chunk() / finish(). Idempotent.

@@ -113,6 +113,10 @@ struct MessageParts {
 /// Works on single values, header sections and whole messages alike.
 std::string to_crlf(std::string_view text);
 
+/// True when `text` holds an LF not preceded by CR, i.e. when to_crlf(text) would differ from
+/// `text` (callers skip the copy otherwise).
+bool has_bare_lf(std::string_view text) noexcept;
+
 /// Splits a message at the first empty line. Accepts CRLF and LF-only line ends (the empty
 /// line may be "\r\n" or "\n"). Never fails: no separator means header-only.
 MessageParts split_message(std::string_view message);
