@@ -137,6 +137,7 @@ void Server::log_verdict(const policy::SpfPolicyInput& in, const policy::SpfVerd
   if (v.helo_result) kv.add("spf_helo", auth::spf::to_string(*v.helo_result));
   if (v.mail_from_result) kv.add("spf_mailfrom", auth::spf::to_string(*v.mail_from_result));
   if (!v.bypass.empty()) kv.add("bypass", v.bypass);
+  if (v.per_user_line != 0) kv.add("per_user_line", static_cast<long long>(v.per_user_line));
   if (v.from_cache) kv.add("cached", "yes");
   if (v.timed_out) kv.add("timeout", "yes");
   kv.add("decision", policy::to_string(v.decision));

@@ -271,9 +271,8 @@ SpfConfigLoad spf_settings_from_policyd(const PolicydSpfConfig& conf) {
     s.prospective = v->value;
   }
   if (auto* v = get("Per_User")) {
+    s.per_user_file = per_user_path(v->value, v->file, v->line);
     s.per_user = v->value;
-    warn.push_back(where_of(*v) + ": Per_User is not implemented by inkan-spf; the global "
-                   "settings apply to every recipient");
   }
   if (auto* v = get("QueueID")) s.queue_id = v->value != "False";
   if (auto* v = get("Mock")) {
@@ -291,6 +290,162 @@ SpfConfigLoad spf_settings_from_policyd(const PolicydSpfConfig& conf) {
     }
   }
   return out;
+}
+
+// ---- Per_User (policydspfuser.py, man:policyd-spf.peruser(5)) ------------------------------
+
+const PerUserEntry* SpfSettings::per_user_for(std::string_view recipient) const noexcept {
+  for (const auto& e : per_user_entries) {
+    if (e.recipient == recipient) return &e;
+  }
+  return nullptr;
+}
+
+const std::vector<std::string_view>& per_user_keys() {
+  static const std::vector<std::string_view> kKeys = {
+      "HELO_reject", "Mail_From_reject", "PermError_reject", "TempError_Defer",
+      "Mail_From_pass_restriction", "HELO_pass_restriction", "Whitelist", "skip_addresses",
+      "Domain_Whitelist", "Domain_Whitelist_PTR", "HELO_Whitelist", "No_Mail",
+      "Reject_Not_Pass_Domains", "SPF_Enhanced_Status_Codes", "Whitelist_Lookup_Time",
+      "Void_Limit", "Reason_Message"};
+  return kKeys;
+}
+
+std::string per_user_path(const std::string& value, const std::string& file, std::size_t line) {
+  std::size_t comma = value.find(',');
+  std::string type(trim(std::string_view(value).substr(0, comma)));
+  if (comma == std::string::npos || type != "text") {
+    throw ConfigError(file, line, "Per_User",
+                      "\"" + value + "\": only the type \"text\" is supported (Per_User = "
+                      "text,/path/to/file)");
+  }
+  std::string path(trim(std::string_view(value).substr(comma + 1)));
+  if (path.empty()) throw ConfigError(file, line, "Per_User", "no file after \"text,\"");
+  return path;
+}
+
+namespace {
+
+// Not per-user (anchor-features.md §5.6): accepted in the file, ignored with a warning.
+constexpr std::string_view kNotPerUser[] = {"Lookup_Time", "Header_Type", "Hide_Receiver",
+                                            "Authserv-Id", "Authserv_Id", "Prospective",
+                                            "debugLevel", "Mock", "TestOnly"};
+
+// One Key=Val of a Per_User line onto `s` (same typing as policyd-spf.conf).
+void apply_per_user_setting(SpfSettings& s, const Setting& v, std::vector<std::string>& warn) {
+  const std::string& k = v.name;
+  if (k == "HELO_reject") {
+    s.helo_reject = parse_helo_reject(v.value);
+    s.helo_reject_text = v.value;
+    if (s.helo_reject == HeloReject::Other) {
+      warn.push_back(where_of(v) + ": HELO_reject \"" + v.value + "\" is not a known value; HELO "
+                     "results are only prepended for this recipient");
+    }
+  } else if (k == "Mail_From_reject") {
+    s.mail_from_reject = parse_mail_from_reject(v.value);
+    s.mail_from_reject_text = v.value;
+    if (s.mail_from_reject == MailFromReject::Other) {
+      warn.push_back(where_of(v) + ": Mail_From_reject \"" + v.value + "\" is not a known value; "
+                     "MAIL FROM results are only prepended for this recipient");
+    }
+  } else if (k == "PermError_reject") {
+    s.permerror_reject = v.value == "True";
+  } else if (k == "TempError_Defer") {
+    s.temperror_defer = v.value == "True";
+  } else if (k == "Mail_From_pass_restriction") {
+    s.mail_from_pass_restriction = v.value;
+  } else if (k == "HELO_pass_restriction") {
+    s.helo_pass_restriction = v.value;
+  } else if (k == "Whitelist" || k == "skip_addresses") {
+    std::vector<std::string> w;
+    CidrList l = parse_cidr_list(split_list(v.value), where_of(v), k, w);
+    if (l.aborted) bad_value(v, w.front());
+    (k == "Whitelist" ? s.whitelist : s.skip_addresses) = std::move(l);
+  } else if (k == "Domain_Whitelist") {
+    s.domain_whitelist = lower_all(split_list(v.value));
+  } else if (k == "Domain_Whitelist_PTR") {
+    s.domain_whitelist_ptr = lower_all(split_list(v.value));
+  } else if (k == "HELO_Whitelist") {
+    s.helo_whitelist = lower_all(split_list(v.value));
+  } else if (k == "No_Mail") {
+    s.no_mail = v.value == "True";
+  } else if (k == "Reject_Not_Pass_Domains") {
+    s.reject_not_pass_domains = lower_all(split_list(v.value));
+  } else if (k == "SPF_Enhanced_Status_Codes") {
+    s.enhanced_status_codes = v.value != "No";
+  } else if (k == "Whitelist_Lookup_Time") {
+    s.whitelist_lookup_time = std::chrono::seconds(int_setting(v, 1, kMaxLookupSeconds));
+  } else if (k == "Void_Limit") {
+    s.void_limit = static_cast<std::size_t>(int_setting(v, 0, 1000));
+  } else if (k == "Reason_Message") {
+    s.reason_message = v.value;
+  } else if (k == "defaultSeedOnly") {
+    warn.push_back(where_of(v) + ": deprecated option defaultSeedOnly ignored");
+  } else if (std::find(std::begin(kNotPerUser), std::end(kNotPerUser), k) !=
+             std::end(kNotPerUser)) {
+    warn.push_back(where_of(v) + ": " + k + " is not a per-user setting; the global value "
+                   "applies");
+  } else {
+    warn.push_back(where_of(v) + ": unknown name \"" + k + "\" in per user settings ignored");
+  }
+}
+
+}  // namespace
+
+void apply_per_user_text(SpfSettings& settings, std::string_view text, const std::string& file,
+                         std::vector<std::string>& warnings) {
+  SpfSettings base = settings;
+  base.per_user_entries.clear();
+  std::vector<PerUserEntry> entries;
+  std::size_t line_no = 0;
+  while (!text.empty()) {
+    std::size_t nl = text.find('\n');
+    std::string_view raw = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    ++line_no;
+    std::string_view line = trim(raw.substr(0, raw.find('#')));
+    if (line.empty()) continue;
+    if (line.find('\0') != std::string_view::npos) {
+      throw ConfigError(file, line_no, "", "NUL byte in a per-user line");
+    }
+    std::size_t comma = line.find(',');
+    if (comma == std::string_view::npos) {
+      throw ConfigError(file, line_no, "",
+                        "expected \"recipient@domain,Key=Value|Key=Value...\" (no ',')");
+    }
+    std::string rcpt = lower(trim(line.substr(0, comma)));
+    if (rcpt.empty()) throw ConfigError(file, line_no, "", "no recipient before ','");
+    if (entries.size() >= kMaxSpfListEntries) {
+      throw ConfigError(file, line_no, "", "more than " + std::to_string(kMaxSpfListEntries) +
+                                               " per-user lines");
+    }
+    auto user = std::make_shared<SpfSettings>(base);
+    std::string_view rest = line.substr(comma + 1);
+    while (true) {
+      std::size_t bar = rest.find('|');
+      std::string_view pair = rest.substr(0, bar);
+      std::size_t eq = pair.find('=');
+      if (eq == std::string_view::npos || pair.find('=', eq + 1) != std::string_view::npos) {
+        throw ConfigError(file, line_no, std::string(trim(pair.substr(0, eq))),
+                          "\"" + std::string(trim(pair)) +
+                              "\" is not Key=Value (exactly one '=' per item)");
+      }
+      Setting v{std::string(trim(pair.substr(0, eq))), std::string(trim(pair.substr(eq + 1))),
+                file, line_no};
+      apply_per_user_setting(*user, v, warnings);
+      if (bar == std::string_view::npos) break;
+      rest.remove_prefix(bar + 1);
+    }
+    bool dup = std::any_of(entries.begin(), entries.end(),
+                           [&](const PerUserEntry& e) { return e.recipient == rcpt; });
+    if (dup) {
+      warnings.push_back(file + ":" + std::to_string(line_no) + ": \"" + rcpt +
+                         "\" already has a line above; this one is never used");
+      continue;
+    }
+    entries.push_back(PerUserEntry{std::move(rcpt), line_no, std::move(user)});
+  }
+  settings.per_user_entries = std::move(entries);
 }
 
 SpfConfigLoad parse_policyd_spf_settings(std::string_view text, const std::string& file) {
@@ -450,6 +605,13 @@ SpfConfigLoad parse_spf_yaml(std::string_view text, const std::string& file) {
       } else if (key == "prospective") {
         s.prospective = y.str(v, k);
         if (!net::parse_ip(s.prospective)) y.fail(v, k, "expected an IP address");
+      } else if (key == "per_user") {
+        // "text,/path" (policyd-spf spelling) or just the path.
+        std::string pv = y.str(v, k);
+        std::size_t line = v.Mark().line >= 0 ? static_cast<std::size_t>(v.Mark().line) + 1 : 0;
+        s.per_user_file = pv.find(',') == std::string::npos ? pv : per_user_path(pv, file, line);
+        if (s.per_user_file.empty()) y.fail(v, k, "expected a file path");
+        s.per_user = "text," + s.per_user_file;
       } else if (key == "queue_id") {
         s.queue_id = y.boolean(v, k);
       } else if (key == "mock") {
@@ -506,7 +668,14 @@ SpfConfigLoad load_spf_settings(const std::string& path) {
       break;
     }
   }
-  return yaml ? parse_spf_yaml(*text, path) : parse_policyd_spf_settings(*text, path);
+  SpfConfigLoad out = yaml ? parse_spf_yaml(*text, path) : parse_policyd_spf_settings(*text, path);
+  if (!out.settings.per_user_file.empty()) {
+    const std::string& pu = out.settings.per_user_file;
+    auto pu_text = read_file(pu);
+    if (!pu_text) throw ConfigError(pu, 0, "Per_User", pu_text.error().reason);
+    apply_per_user_text(out.settings, *pu_text, pu, out.warnings);
+  }
+  return out;
 }
 
 }  // namespace auth::config

@@ -160,8 +160,11 @@ SpfPolicyInput SpfPolicyInput::from_request(const Request& r, const SpfSettings&
   std::string rcpt = lower(r.value("recipient"));
   if (rcpt.empty()) rcpt = "none";
   // spf_engine 3.x: receiver= is the recipient's domain (LP #1822679), "<UNKNOWN>" if hidden.
-  // policyd_spf.py: Hide_Receiver first, else recipient.split('@')[1] (no '@': kept whole).
-  if (s.hide_receiver) {
+  // policyd_spf.py: Per_User first (the whole address is kept: it is what the file names),
+  // else Hide_Receiver, else recipient.split('@')[1] (no '@': kept whole).
+  if (!s.per_user_file.empty()) {
+    // kept whole
+  } else if (s.hide_receiver) {
     rcpt = "<UNKNOWN>";
   } else if (rcpt != "none") {
     if (std::size_t at = rcpt.find('@'); at != std::string::npos) {
@@ -317,6 +320,9 @@ struct SpfPolicyCheck::Impl {
   std::string helo;  // helo_name, or the sender domain / "unknown" when missing
   std::string sender;
   SpfVerdict verdict;
+  bool already_prepended = false;  // the instance's cache entry says a header went out
+  bool per_user = false;           // decided with a Per_User line
+  std::optional<CachedDecision> prior;  // the instance's cache entry when the check started
 
   // HELO scope
   spf::CheckResult helo_check;
@@ -401,6 +407,29 @@ struct SpfPolicyCheck::Impl {
   void finish(Decision d, std::string text, bool err) {
     verdict.decision = d;
     verdict.action = final_action(s(), d, text, err);
+    bool header_out = verdict.action.rfind("prepend ", 0) == 0;
+    if (header_out && already_prepended) {
+      // Another recipient of this instance (decided with other Per_User settings) already got
+      // the header: "Header already pre-pended".
+      verdict.decision = Decision::Dunno;
+      verdict.action = "dunno";
+      verdict.detail += "header already prepended; ";
+      header_out = false;
+    }
+    if (per_user) {
+      // policyd-spf never stores a per-user recipient's decision (`if not peruser`); only
+      // "a header went out" is added to what the instance already holds.
+      verdict.store = prior.value_or(CachedDecision{Decision::None, "", nullptr, false});
+      verdict.store->prepended = already_prepended || header_out;
+    } else {
+      if (!verdict.store && header_out) {
+        verdict.store = CachedDecision{Decision::Prepend, text, nullptr, false};
+      }
+      if (verdict.store) {
+        verdict.store->settings = settings;
+        verdict.store->prepended = already_prepended || header_out;
+      }
+    }
     step = Step::Finished;
     owner->done_ = true;
     auto done = std::move(completion);
@@ -408,7 +437,9 @@ struct SpfPolicyCheck::Impl {
     if (done) done(std::move(verdict));
   }
 
-  void store(Decision d, const std::string& text) { verdict.store = CachedDecision{d, text}; }
+  void store(Decision d, const std::string& text) {
+    verdict.store = CachedDecision{d, text, nullptr, false};
+  }
 
   // ---- header texts ----
   // _spfbypass: X-Comment / AR "none" with the raw request values.
@@ -730,7 +761,10 @@ std::shared_ptr<SpfPolicyCheck> SpfPolicyCheck::start(
   Impl* m = impl.get();
   auto check = std::make_shared<SpfPolicyCheck>(std::move(impl));
   m->owner = check.get();
-  m->settings = std::move(settings);
+  // Per_User: the recipient's line, if any, decides (policyd_spf.py _datacheck).
+  const config::PerUserEntry* user = settings->per_user_for(input.recipient);
+  m->settings = user != nullptr ? user->settings : std::move(settings);
+  m->verdict.per_user_line = user != nullptr ? user->line : 0;
   m->env = std::move(env);
   m->resolver = &resolver;
   m->in = std::move(input);
@@ -747,13 +781,22 @@ std::shared_ptr<SpfPolicyCheck> SpfPolicyCheck::start(
     if (cb) cb(std::move(v));
     return check;
   }
-  if (cached != nullptr) {
+  // The first recipient decided with the global settings decides for later ones that also use
+  // them. A recipient with a Per_User line is always checked again with its own settings
+  // (policyd-spf: `if not found_instance or peruser`), and only "a header already went out"
+  // carries over.
+  m->per_user = user != nullptr;
+  if (cached != nullptr && !m->per_user && cached->settings == m->settings) {
     m->step = Impl::Step::Finished;
     check->done_ = true;
     auto cb = std::move(m->completion);
-    if (cb) cb(verdict_from_cache(s, *cached));
+    SpfVerdict v = verdict_from_cache(s, *cached);
+    v.per_user_line = m->verdict.per_user_line;
+    if (cb) cb(std::move(v));
     return check;
   }
+  if (cached != nullptr) m->prior = *cached;
+  m->already_prepended = cached != nullptr && cached->prepended;
   m->loop();
   return check;
 }

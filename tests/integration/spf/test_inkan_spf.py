@@ -220,6 +220,29 @@ class Protocol(unittest.TestCase):
         r = subprocess.run([BINARY, "-n", "-c", bad], capture_output=True, timeout=30)
         self.assertEqual(r.returncode, 78)
         self.assertIn(b"Header_Type", r.stderr)
+        # Per_User: an unusable line or an unsupported type is a configuration error (78)
+        # naming the file and line.
+        pu = self.env.path("peruser")
+        with open(pu, "w") as fh:
+            fh.write("# overrides\nok@example.org,HELO_reject=False\nbad@example.org,Void_Limit=x\n")
+        puconf = self.env.path("pu.conf")
+        with open(puconf, "w") as fh:
+            fh.write(f"Per_User = text,{pu}\n")
+        r = subprocess.run([BINARY, "-n", "-c", puconf], capture_output=True, timeout=30)
+        self.assertEqual(r.returncode, 78)
+        self.assertIn(f"{pu}: configuration error at line 3".encode(), r.stderr)
+        with open(puconf, "w") as fh:
+            fh.write(f"Per_User = sql,{pu}\n")
+        r = subprocess.run([BINARY, "-n", "-c", puconf], capture_output=True, timeout=30)
+        self.assertEqual(r.returncode, 78)
+        self.assertIn(b"text", r.stderr)
+        with open(pu, "w") as fh:
+            fh.write("ok@example.org,HELO_reject=False|Header_Type=AR\n")
+        with open(puconf, "w") as fh:
+            fh.write(f"Per_User = text,{pu}\n")
+        r = subprocess.run([BINARY, "-n", "-c", puconf], capture_output=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b"Header_Type is not a per-user setting", r.stderr)
         h = subprocess.run([BINARY, "--help"], capture_output=True, timeout=30)
         self.assertEqual(h.returncode, 1)
         self.assertIn(b"usage: inkan-spf [<configfilename>]", h.stdout)
@@ -333,7 +356,34 @@ DIFF_CONFIGS = {
     "restrict": ("debugLevel = 0\nMail_From_pass_restriction = mf_pass\n"
                  "HELO_pass_restriction = helo_pass\nHeader_Type = None\n"),
     "prospective": "debugLevel = 0\nProspective = 192.0.2.9\n",
+    # Per_User ({dir} = the test directory); requests: PERUSER_REQUESTS.
+    "peruser": ("debugLevel = 0\nHELO_reject = Fail\nMail_From_reject = Fail\n"
+                "Per_User = text,{dir}/peruser\n"),
 }
+
+PERUSER_FILE = """# per-recipient overrides (man policyd-spf.peruser(5))
+lenient@example.org,HELO_reject=False|Mail_From_reject=False
+strict@example.org,Mail_From_reject=Softfail   # softfail rejects for this one
+"""
+
+# Several recipients of one instance with different per-user settings. Left out on purpose:
+# a per-user recipient that prepends followed by a global one that would prepend too
+# (policyd-spf prepends a second header there; inkan-spf answers dunno).
+PERUSER_REQUESTS = [
+    ("mail.other.example", "x@example.net", "203.0.113.9", "pu1", "normal@example.org"),
+    ("mail.other.example", "x@example.net", "203.0.113.9", "pu1", "strict@example.org"),
+    ("mail.other.example", "x@example.net", "203.0.113.9", "pu1", "normal2@example.org"),
+    ("mail.other.example", "user@example.com", "203.0.113.9", "pu2", "lenient@example.org"),
+    ("mail.other.example", "user@example.com", "203.0.113.9", "pu2", "normal@example.org"),
+    ("mail.other.example", "user@example.com", "203.0.113.9", "pu2", "normal2@example.org"),
+    ("badhelo.example", "user@example.com", "192.0.2.5", "pu3", "normal@example.org"),
+    ("badhelo.example", "user@example.com", "192.0.2.5", "pu3", "lenient@example.org"),
+    ("badhelo.example", "user@example.com", "192.0.2.5", "pu3", "normal2@example.org"),
+    ("mail.other.example", "x@example.net", "203.0.113.9", "pu4", "normal@example.org"),
+    ("mail.other.example", "x@example.net", "203.0.113.9", "pu4", "lenient@example.org"),
+    ("mail.example.com", "user@example.com", "192.0.2.5", "pu5", "Strict@Example.ORG"),
+    ("mail.example.com", "user@example.com", "192.0.2.5", "pu6", ""),
+]
 
 
 @unittest.skipUnless(os.path.exists("/usr/bin/policyd-spf"), "policyd-spf not installed")
@@ -362,13 +412,18 @@ class Differential(unittest.TestCase):
         req = "".join(request(h, s, c, i, rcpt=r) for h, s, c, i, r in LAB_REQUESTS)
         with open(os.path.join(d, "requests"), "w") as fh:
             fh.write(req)
+        with open(os.path.join(d, "requests-peruser"), "w") as fh:
+            fh.write("".join(request(h, s, c, i, rcpt=r) for h, s, c, i, r in PERUSER_REQUESTS))
+        with open(os.path.join(d, "peruser"), "w") as fh:
+            fh.write(PERUSER_FILE)
         runs = []
         for name, conf in DIFF_CONFIGS.items():
             path = os.path.join(d, name + ".conf")
             with open(path, "w") as fh:
-                fh.write(conf)
-            runs.append(f'/usr/bin/policyd-spf {path} < {d}/requests > {d}/{name}.orig 2>/dev/null\n'
-                        f'{BINARY} {path} < {d}/requests > {d}/{name}.inkan 2>/dev/null\n')
+                fh.write(conf.replace("{dir}", d))
+            rq = f"{d}/requests-peruser" if name == "peruser" else f"{d}/requests"
+            runs.append(f'/usr/bin/policyd-spf {path} < {rq} > {d}/{name}.orig 2>/dev/null\n'
+                        f'{BINARY} {path} < {rq} > {d}/{name}.inkan 2>/dev/null\n')
         script = (f"ip link set lo up\nmount --bind {d}/resolv.conf /etc/resolv.conf || exit 1\n"
                   f"/usr/sbin/unbound -d -c {d}/unbound.conf & U=$!\ntrap 'kill $U' EXIT\n"
                   "for i in 1 2 3 4 5 6 7 8 9 10; do sleep 0.3; "
@@ -394,7 +449,8 @@ class Differential(unittest.TestCase):
                         self.assertEqual(pat.sub(r"SPF \1 Error: ...\2", a),
                                          pat.sub(r"SPF \1 Error: ...\2", b), f"{name} #{k}")
                     else:
-                        self.assertEqual(a, b, f"config {name}, request #{k}: {LAB_REQUESTS[k] if k < len(LAB_REQUESTS) else ''}")
+                        reqs = PERUSER_REQUESTS if name == "peruser" else LAB_REQUESTS
+                        self.assertEqual(a, b, f"config {name}, request #{k}: {reqs[k] if k < len(reqs) else ''}")
         finally:
             import shutil
             shutil.rmtree(d, ignore_errors=True)

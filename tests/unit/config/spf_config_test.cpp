@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <chrono>
 #include <fstream>
+#include <ostream>
 #include <string>
 
 namespace {
@@ -196,12 +198,197 @@ TEST(SpfConfig, MockIsPythonBool) {
   EXPECT_FALSE(parse_policyd_spf_settings("Mock =\n", "m").settings.mock);
 }
 
-TEST(SpfConfig, PerUserAndMilterOptionsWarn) {
+TEST(SpfConfig, MilterOptionsWarn) {
   auto l = parse_policyd_spf_settings("Per_User = text,/etc/x\nSocket = local:/x\n"
                                       "defaultSeedOnly = 1\n", "p.conf");
-  EXPECT_TRUE(has_warning(l, "Per_User"));
+  EXPECT_FALSE(has_warning(l, "Per_User"));  // implemented: no "not implemented" warning
+  EXPECT_EQ(l.settings.per_user, "text,/etc/x");
+  EXPECT_EQ(l.settings.per_user_file, "/etc/x");
   EXPECT_TRUE(has_warning(l, "Socket"));
   EXPECT_TRUE(has_warning(l, "defaultSeedOnly"));
+}
+
+// ---- Per_User (man:policyd-spf.peruser(5), anchor-features.md §5.6) ----------------------
+
+TEST(SpfPerUser, OnlyTheTextTypeIsSupported) {
+  EXPECT_EQ(per_user_path("text,/etc/pu", "c", 1), "/etc/pu");
+  EXPECT_EQ(per_user_path(" text , /etc/pu ", "c", 1), "/etc/pu");
+  for (const char* bad : {"sql,/etc/pu", "/etc/pu", "text,", "TEXT,/etc/pu", ""}) {
+    try {
+      (void)parse_policyd_spf_settings("\nPer_User = " + std::string(bad) + "\n", "pu.conf");
+      ADD_FAILURE() << "accepted " << bad;
+    } catch (const ConfigError& e) {
+      EXPECT_EQ(e.file(), "pu.conf") << bad;
+      EXPECT_EQ(e.line(), 2u) << bad;
+      EXPECT_EQ(e.option(), "Per_User") << bad;
+    }
+  }
+}
+
+TEST(SpfPerUser, LinesCommentsAndOverrides) {
+  auto l = parse_policyd_spf_settings("HELO_reject = SPF_Not_Pass\nVoid_Limit = 5\n", "g.conf");
+  SpfSettings& s = l.settings;
+  std::vector<std::string> warn;
+  apply_per_user_text(s,
+                      "# per-recipient overrides\n"
+                      "\n"
+                      "  Lenient@Example.ORG , HELO_reject=False|Mail_From_reject=False  # trailing\n"
+                      "strict@example.org,Mail_From_reject=Softfail|PermError_reject=True|"
+                      "TempError_Defer=True|Whitelist=192.0.2.0/24|Reason_Message=No {spf}|"
+                      "Void_Limit=1|SPF_Enhanced_Status_Codes=No|No_Mail=True\r\n"
+                      "lenient@example.org,HELO_reject=Fail\n",
+                      "pu.txt", warn);
+  ASSERT_EQ(s.per_user_entries.size(), 2u);
+  const PerUserEntry* a = s.per_user_for("lenient@example.org");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->line, 3u);
+  EXPECT_EQ(a->settings->helo_reject, HeloReject::False);  // the first line wins
+  EXPECT_EQ(a->settings->mail_from_reject, MailFromReject::False);
+  EXPECT_EQ(a->settings->void_limit, 5u);  // the rest are the global settings
+  const PerUserEntry* b = s.per_user_for("strict@example.org");
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->line, 4u);
+  EXPECT_EQ(b->settings->helo_reject, HeloReject::SpfNotPass);
+  EXPECT_EQ(b->settings->mail_from_reject, MailFromReject::Softfail);
+  EXPECT_TRUE(b->settings->permerror_reject);
+  EXPECT_TRUE(b->settings->temperror_defer);
+  EXPECT_TRUE(b->settings->no_mail);
+  EXPECT_FALSE(b->settings->enhanced_status_codes);
+  EXPECT_EQ(b->settings->reason_message, "No {spf}");
+  EXPECT_EQ(b->settings->void_limit, 1u);
+  EXPECT_EQ(b->settings->whitelist.entries.size(), 1u);
+  EXPECT_TRUE(b->settings->per_user_entries.empty());  // no nesting
+  EXPECT_EQ(s.per_user_for("other@example.org"), nullptr);
+  EXPECT_EQ(s.per_user_for("example.org"), nullptr);  // whole recipient only
+  EXPECT_EQ(s.helo_reject, HeloReject::SpfNotPass);     // global untouched
+  ASSERT_EQ(warn.size(), 1u);  // the repeated recipient on line 5
+  EXPECT_NE(warn[0].find("pu.txt:5"), std::string::npos);
+}
+
+TEST(SpfPerUser, NonPerUserKeysAndTheAuthservIdSpelling) {
+  SpfSettings s;
+  s.authserv_id = "mx.global";
+  std::vector<std::string> warn;
+  apply_per_user_text(s,
+                      "a@example.org,Lookup_Time=1|Header_Type=AR|Hide_Receiver=Yes|"
+                      "Authserv-Id=mx.user|Prospective=192.0.2.1|debugLevel=5|Mock=True|"
+                      "Frobnicate=1|defaultSeedOnly=0|HELO_reject=Softfail\n",
+                      "pu", warn);
+  const PerUserEntry* a = s.per_user_for("a@example.org");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->settings->lookup_time, std::chrono::seconds(20));
+  EXPECT_EQ(a->settings->header_type, HeaderType::Spf);
+  EXPECT_FALSE(a->settings->hide_receiver);
+  EXPECT_EQ(a->settings->authserv_id, "mx.global");
+  EXPECT_TRUE(a->settings->prospective.empty());
+  EXPECT_EQ(a->settings->debug_level, 1);
+  EXPECT_FALSE(a->settings->mock);
+  EXPECT_EQ(a->settings->helo_reject, HeloReject::Softfail);
+  ASSERT_EQ(warn.size(), 9u);
+  for (const char* k : {"Lookup_Time", "Header_Type", "Hide_Receiver", "Authserv-Id",
+                        "Prospective", "debugLevel", "Mock"}) {
+    bool found = false;
+    for (const auto& w : warn) {
+      found = found || (w.find(std::string(k) + " is not a per-user setting") != std::string::npos);
+    }
+    EXPECT_TRUE(found) << k;
+  }
+  bool unknown = false;
+  for (const auto& w : warn) unknown = unknown || w.find("unknown name \"Frobnicate\"") != std::string::npos;
+  EXPECT_TRUE(unknown);
+}
+
+struct BadPerUserLine {
+  std::string text;
+  std::size_t line;
+  std::string option;
+};
+
+void PrintTo(const BadPerUserLine& b, std::ostream* os) { *os << "line " << b.line; }
+
+class SpfPerUserBad : public ::testing::TestWithParam<BadPerUserLine> {};
+
+TEST_P(SpfPerUserBad, ErrorNamesFileAndLine) {
+  SpfSettings s;
+  std::vector<std::string> warn;
+  try {
+    apply_per_user_text(s, GetParam().text, "/etc/pu.txt", warn);
+    FAIL() << "accepted: " << GetParam().text;
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.file(), "/etc/pu.txt");
+    EXPECT_EQ(e.line(), GetParam().line);
+    EXPECT_EQ(e.option(), GetParam().option);
+  }
+  EXPECT_TRUE(s.per_user_entries.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Lines, SpfPerUserBad,
+    ::testing::Values(
+        BadPerUserLine{"# c\nno-comma@example.org HELO_reject=Fail\n", 2, ""},
+        BadPerUserLine{",HELO_reject=Fail\n", 1, ""},
+        BadPerUserLine{"a@example.org,\n", 1, ""},
+        BadPerUserLine{"a@example.org,HELO_reject\n", 1, "HELO_reject"},
+        BadPerUserLine{"a@example.org,HELO_reject=Fail=x\n", 1, "HELO_reject"},
+        BadPerUserLine{"a@example.org,HELO_reject=Fail||\n", 1, ""},
+        BadPerUserLine{"ok@example.org,HELO_reject=Fail\nb@example.org,Void_Limit=many\n", 2,
+                       "Void_Limit"},
+        BadPerUserLine{"b@example.org,Whitelist_Lookup_Time=0\n", 1, "Whitelist_Lookup_Time"},
+        BadPerUserLine{"b@example.org,Whitelist=10.0.0.0/8,bogus\n", 1, "Whitelist"},
+        BadPerUserLine{std::string("b@example.org,HELO_reject=F\0ail\n", 32), 1, ""}));
+
+TEST(SpfPerUser, HostileInputStaysBounded) {
+  SpfSettings s;
+  std::vector<std::string> warn;
+  std::string text;
+  for (int i = 0; i < 10000; ++i) text += "# comment " + std::to_string(i) + "\n";
+  text += "x@example.org,";
+  for (int i = 0; i < 10000; ++i) text += "Frob" + std::to_string(i) + "=1|";
+  text += "HELO_reject=Null\n";
+  text += "\xC3\xA9t\xC3\xA9@exampl\xC3\xA9.org,HELO_reject=False\n";
+  apply_per_user_text(s, text, "big", warn);
+  ASSERT_EQ(s.per_user_entries.size(), 2u);
+  EXPECT_EQ(s.per_user_for("x@example.org")->settings->helo_reject, HeloReject::Null);
+  EXPECT_EQ(warn.size(), 10000u);
+  std::string many;
+  for (std::size_t i = 0; i <= kMaxSpfListEntries; ++i) {
+    many += "u" + std::to_string(i) + "@example.org,HELO_reject=Fail\n";
+  }
+  EXPECT_THROW(apply_per_user_text(s, many, "many", warn), ConfigError);
+}
+
+TEST(SpfPerUser, YamlKey) {
+  EXPECT_EQ(parse_spf_yaml("spf:\n  per_user: /etc/pu\n", "i.yaml").settings.per_user_file,
+            "/etc/pu");
+  EXPECT_EQ(parse_spf_yaml("spf:\n  per_user: text,/etc/pu\n", "i.yaml").settings.per_user_file,
+            "/etc/pu");
+  EXPECT_THROW(parse_spf_yaml("spf:\n  per_user: sql,/etc/pu\n", "i.yaml"), ConfigError);
+  EXPECT_THROW(parse_spf_yaml("spf:\n  per_user: ''\n", "i.yaml"), ConfigError);
+}
+
+TEST(SpfPerUser, LoadReadsTheFile) {
+  std::string dir = ::testing::TempDir();
+  std::string pu = dir + "/inkan_spf_peruser.txt";
+  std::string conf = dir + "/inkan_spf_peruser.conf";
+  std::ofstream(pu) << "strict@example.org,Mail_From_reject=SPF_Not_Pass\n";
+  std::ofstream(conf) << "Per_User = text," << pu << "\n";
+  auto l = load_spf_settings(conf);
+  ASSERT_NE(l.settings.per_user_for("strict@example.org"), nullptr);
+  EXPECT_EQ(l.settings.per_user_for("strict@example.org")->settings->mail_from_reject,
+            MailFromReject::SpfNotPass);
+  std::ofstream(conf) << "Per_User = text," << dir << "/inkan_spf_no_such_file\n";
+  EXPECT_THROW(load_spf_settings(conf), ConfigError);
+  std::ofstream(pu) << "strict@example.org,Mail_From_reject\n";
+  std::ofstream(conf) << "Per_User = text," << pu << "\n";
+  try {
+    (void)load_spf_settings(conf);
+    FAIL() << "bad per-user line accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.file(), pu);
+    EXPECT_EQ(e.line(), 1u);
+  }
+  std::remove(pu.c_str());
+  std::remove(conf.c_str());
 }
 
 TEST(SpfConfig, TenThousandLinesStayBounded) {

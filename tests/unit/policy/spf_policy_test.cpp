@@ -6,7 +6,9 @@
 
 #include <deque>
 #include <memory>
+#include <ostream>
 #include <string>
+#include <vector>
 
 #include "auth/dns/zone.h"
 
@@ -507,10 +509,152 @@ TEST(SpfPolicy, ReasonMessageFormat) {
 
 TEST(InstanceCacheTest, BoundedFifo) {
   InstanceCache c(3);
-  for (int i = 0; i < 10000; ++i) c.put("i" + std::to_string(i), {Decision::Prepend, "h"});
+  for (int i = 0; i < 10000; ++i) {
+    c.put("i" + std::to_string(i), {Decision::Prepend, "h", nullptr, false});
+  }
   EXPECT_EQ(c.size(), 3u);
   EXPECT_EQ(c.find("i0"), nullptr);
   ASSERT_NE(c.find("i9999"), nullptr);
+}
+
+// ---- Per_User: two recipients of one instance with different settings ----
+//
+// Expected actions are what the installed policyd-spf 3.0.4 printed for the same requests,
+// run hermetically: /usr/bin/python3 with spf.DNSLookup replaced by this zone's records
+// (example.com -all, example.net ~all, badhelo.example -all), config
+// "HELO_reject = Fail / Mail_From_reject = Fail / Per_User = text,FILE" and the file below.
+// One deliberate difference (PerUserHeaderPrependedOnce): policyd-spf prepends a second header.
+
+constexpr const char* kPerUserFile =
+    "# per-recipient overrides\n"
+    "lenient@example.org,HELO_reject=False|Mail_From_reject=False\n"
+    "strict@example.org,Mail_From_reject=Softfail   # softfail rejects for this one\n";
+
+SpfSettings per_user_settings() {
+  auto l = auth::config::parse_policyd_spf_settings(
+      "HELO_reject = Fail\nMail_From_reject = Fail\nPer_User = text,/etc/pu\n", "t.conf");
+  std::vector<std::string> warn;
+  auth::config::apply_per_user_text(l.settings, kPerUserFile, "/etc/pu", warn);
+  EXPECT_TRUE(warn.empty());
+  return l.settings;
+}
+
+struct PerUserStep {
+  std::string recipient;
+  std::string want;
+};
+struct PerUserCase {
+  std::string name;
+  std::string helo, sender, client;
+  std::vector<PerUserStep> steps;
+};
+
+void PrintTo(const PerUserCase& c, std::ostream* os) { *os << c.name; }
+
+class SpfPerUserPolicy : public ::testing::TestWithParam<PerUserCase> {};
+
+TEST_P(SpfPerUserPolicy, SameInstanceDifferentRecipients) {
+  const PerUserCase& c = GetParam();
+  Engine e(per_user_settings());
+  for (const auto& st : c.steps) {
+    EXPECT_EQ(e.action({c.helo, c.sender, c.client, "inst", st.recipient}), st.want)
+        << st.recipient;
+  }
+}
+
+const std::string kSoftfailHdr =
+    "prepend Received-SPF: Softfail (mailfrom) identity=mailfrom; client-ip=203.0.113.9; "
+    "helo=mail.other.example; envelope-from=x@example.net; receiver=";
+const std::string kFailMfrom =
+    "550 5.7.23 Message rejected due to: SPF fail - not authorized. Please see "
+    "http://www.openspf.net/Why?s=mfrom;id=user@example.com;ip=203.0.113.9;r=";
+const std::string kFailHelo =
+    "550 5.7.23 Message rejected due to: SPF fail - not authorized. Please see "
+    "http://www.openspf.net/Why?s=helo;id=badhelo.example;ip=192.0.2.5;r=";
+
+INSTANTIATE_TEST_SUITE_P(
+    PolicydSpf, SpfPerUserPolicy,
+    ::testing::Values(
+        // Mail_From_reject=Softfail for strict@ only; the global recipient after it still gets
+        // the instance's first decision (header already prepended → dunno).
+        PerUserCase{"softfail_normal_strict_normal", "mail.other.example", "x@example.net",
+                    "203.0.113.9",
+                    {{"normal@example.org", kSoftfailHdr + "normal@example.org "},
+                     {"strict@example.org",
+                      "550 5.7.23 Message rejected due to: domain owner discourages use of this "
+                      "host. Please see http://www.openspf.net/Why?s=mfrom;id=x@example.net;"
+                      "ip=203.0.113.9;r=strict@example.org"},
+                     {"normal2@example.org", "dunno"}}},
+        // Mail_From_reject=False for lenient@: prepend for it, reject for the others.
+        PerUserCase{"fail_lenient_normal_normal", "mail.other.example", "user@example.com",
+                    "203.0.113.9",
+                    {{"lenient@example.org",
+                      "prepend Received-SPF: Fail (mailfrom) identity=mailfrom; "
+                      "client-ip=203.0.113.9; helo=mail.other.example; "
+                      "envelope-from=user@example.com; receiver=lenient@example.org "},
+                     {"normal@example.org", kFailMfrom + "normal@example.org"},
+                     {"normal2@example.org", kFailMfrom + "normal@example.org"}}},
+        // HELO_reject=False for lenient@: the HELO fail rejects the others, lenient@ gets the
+        // MAIL FROM pass header.
+        PerUserCase{"helo_fail_normal_lenient_normal", "badhelo.example", "user@example.com",
+                    "192.0.2.5",
+                    {{"normal@example.org", kFailHelo + "normal@example.org"},
+                     {"lenient@example.org",
+                      "prepend Received-SPF: Pass (mailfrom) identity=mailfrom; "
+                      "client-ip=192.0.2.5; helo=badhelo.example; envelope-from=user@example.com; "
+                      "receiver=lenient@example.org "},
+                     {"normal2@example.org", kFailHelo + "normal@example.org"}}},
+        // A header already prepended for the global recipient is not prepended again.
+        PerUserCase{"softfail_normal_lenient", "mail.other.example", "x@example.net",
+                    "203.0.113.9",
+                    {{"normal@example.org", kSoftfailHdr + "normal@example.org "},
+                     {"lenient@example.org", "dunno"}}}),
+    [](const auto& info) { return info.param.name; });
+
+TEST(SpfPerUser, HeaderPrependedOnce) {
+  // policyd-spf does not remember a per-user recipient's decision, so after lenient@ the next
+  // recipient is checked afresh and prepends a second Received-SPF (its output: two prepends).
+  // inkan-spf remembers that a header went out: one header per message.
+  Engine e(per_user_settings());
+  Req r{"mail.other.example", "x@example.net", "203.0.113.9", "inst", "lenient@example.org"};
+  EXPECT_EQ(e.action(r), kSoftfailHdr + "lenient@example.org ");
+  r.recipient = "normal@example.org";
+  auto v = e.run(r);
+  EXPECT_EQ(v.action, "dunno");
+  EXPECT_FALSE(v.from_cache);  // decided with its own (global) settings, then downgraded
+  r.recipient = "strict@example.org";
+  v = e.run(r);  // its own decision still stands: a reject is not a header
+  EXPECT_EQ(v.action.rfind("550 5.7.23 Message rejected due to: domain owner discourages", 0), 0u)
+      << v.action;
+  EXPECT_EQ(v.per_user_line, 3u);
+  r.recipient = "strict@example.org";
+  v = e.run(r);  // per-user decisions are not remembered (policyd-spf): decided again
+  EXPECT_FALSE(v.from_cache);
+  EXPECT_EQ(v.action.rfind("550 5.7.23 ", 0), 0u);
+  r.recipient = "normal2@example.org";
+  v = e.run(r);  // the global decision (a prepend) is remembered
+  EXPECT_TRUE(v.from_cache);
+  EXPECT_EQ(v.action, "dunno");
+}
+
+TEST(SpfPerUser, ReceiverIsTheWholeAddressAndNeverHidden) {
+  // policyd_spf.py: with Per_User set the recipient is neither reduced to its domain nor
+  // replaced by <UNKNOWN> (Hide_Receiver is an elif after Per_User).
+  SpfSettings s = per_user_settings();
+  s.hide_receiver = true;
+  Engine e(std::move(s));
+  EXPECT_EQ(e.action({"mail.other.example", "x@example.net", "203.0.113.9", "i", "Who@Example.ORG"}),
+            kSoftfailHdr + "who@example.org ");
+}
+
+TEST(SpfPerUser, DifferentInstancesAreIndependent) {
+  Engine e(per_user_settings());
+  EXPECT_EQ(e.action({"mail.other.example", "x@example.net", "203.0.113.9", "i1",
+                      "normal@example.org"}),
+            kSoftfailHdr + "normal@example.org ");
+  EXPECT_EQ(e.action({"mail.other.example", "x@example.net", "203.0.113.9", "i2",
+                      "lenient@example.org"}),
+            kSoftfailHdr + "lenient@example.org ");
 }
 
 // ---- asynchronous resolver and Lookup_Time ----

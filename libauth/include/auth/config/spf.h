@@ -6,12 +6,14 @@
 // policyd-spf semantics kept on purpose: names are case-sensitive; an unknown name is ignored
 // (reported as a warning naming it); string "booleans" compare exactly ('True', 'No'); TestOnly
 // is inverted (0 = test mode); a CIDR list stops at its first malformed entry ("Aborting whitelist
-// processing"); Header_Type naming both SPF and AR is a configuration error.
+// processing"); Header_Type naming both SPF and AR is a configuration error. Per_User
+// (`text,/path`, man:policyd-spf.peruser(5)) is read at load time into per-recipient settings.
 // Pure: parsing takes text; nothing here touches files except load_spf_settings().
 #pragma once
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,6 +75,16 @@ struct CidrList {
   bool contains(const net::IpAddress& ip) const noexcept;
 };
 
+struct SpfSettings;
+
+/// One line of the Per_User file (man:policyd-spf.peruser(5), anchor-features.md §5.6): the
+/// settings a recipient's check uses (the global ones with that line's overrides applied).
+struct PerUserEntry {
+  std::string recipient;  ///< lower-cased full address (policyd-spf compares the whole recipient)
+  std::size_t line = 0;   ///< line in the Per_User file, for logs
+  std::shared_ptr<const SpfSettings> settings;
+};
+
 /// Everything inkan-spf needs; defaults are policyd-spf's (`defaultConfigData`).
 struct SpfSettings {
   // ---- policyd-spf.conf options ------------------------------------------------------
@@ -103,7 +115,10 @@ struct SpfSettings {
   std::string mail_from_pass_restriction;  ///< Mail_From_pass_restriction ("" = unset)
   std::string helo_pass_restriction;       ///< HELO_pass_restriction
   std::string prospective;                 ///< Prospective: check as if from this IP ("" = unset)
-  std::string per_user;                    ///< Per_User (accepted; see warnings)
+  std::string per_user;                    ///< Per_User as written ("text,/path"); "" = unset
+  std::string per_user_file;               ///< the path part of Per_User
+  /// The Per_User file's lines in file order (filled by load_spf_settings / apply_per_user_text).
+  std::vector<PerUserEntry> per_user_entries;
   bool queue_id = true;                    ///< QueueID: prefix log lines with the queue id
   bool mock = false;                       ///< Mock == 'True'
 
@@ -116,6 +131,10 @@ struct SpfSettings {
   std::string syslog_facility = "mail";
 
   SpfSettings();
+
+  /// The settings for `recipient` (lower-cased full address): the first Per_User line naming
+  /// it, else nullptr (the global settings apply).
+  const PerUserEntry* per_user_for(std::string_view recipient) const noexcept;
 };
 
 /// The result of reading a configuration: settings plus what policyd-spf would log and go on.
@@ -143,9 +162,27 @@ SpfConfigLoad parse_policyd_spf_settings(std::string_view text, const std::strin
 /// ConfigError for YAML syntax errors, wrong types and unknown keys in `spf:`.
 SpfConfigLoad parse_spf_yaml(std::string_view text, const std::string& file);
 
+/// Keys a Per_User line may set (policydspfuser.py nameConversion minus the keys that are not
+/// per-user: Lookup_Time, Header_Type, Hide_Receiver, Authserv-Id, Prospective, debugLevel, Mock).
+const std::vector<std::string_view>& per_user_keys();
+
+/// Parses the text of the Per_User file `file` against `settings` (the global ones) and fills
+/// settings.per_user_entries. Each non-comment line is `recipient@domain,Key=Val|Key=Val|...`
+/// ('#' starts a comment). Non-per-user keys, unknown keys, defaultSeedOnly and a repeated
+/// recipient become warnings. Throws ConfigError(file, line, key) for a line without ',' or
+/// without a recipient, a pair without exactly one '=', and values policyd-spf cannot run with
+/// (non-integer Whitelist_Lookup_Time / Void_Limit, malformed CIDR lists).
+void apply_per_user_text(SpfSettings& settings, std::string_view text, const std::string& file,
+                         std::vector<std::string>& warnings);
+
+/// Splits a Per_User value `text,/path` and returns the path. Throws ConfigError naming
+/// `where` (file, line) for any other type (policyd-spf knows only `text`) or an empty path.
+std::string per_user_path(const std::string& value, const std::string& file, std::size_t line);
+
 /// Reads `path`: YAML when it ends in .yaml/.yml or its first significant line looks like YAML
 /// (`key:`), otherwise policyd-spf.conf. A missing policyd-spf.conf gives the defaults and a
-/// warning (as policyd-spf does); a missing YAML file throws ConfigError.
+/// warning (as policyd-spf does); a missing YAML file throws ConfigError. When Per_User is set
+/// its file is read and applied too (apply_per_user_text); an unreadable one throws ConfigError.
 SpfConfigLoad load_spf_settings(const std::string& path);
 
 }  // namespace auth::config

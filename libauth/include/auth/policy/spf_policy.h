@@ -12,6 +12,12 @@
 // Header_Type None, and the per-message cache keyed on `instance` (the first RCPT decides,
 // later ones get dunno after a prepend, else the same reject/defer).
 //
+// Per_User (man:policyd-spf.peruser(5), anchor-features.md §5.6): a recipient with a line in
+// the Per_User file is decided with that line's settings, always afresh, and its decision is
+// not remembered (as policyd-spf does); the first decision made with the global settings is
+// what later global recipients get. A header is prepended at most once per instance (unlike
+// policyd-spf, which can prepend twice when a per-user recipient comes first).
+//
 // DNS goes through dns::Resolver::query_async; the clock is injected; Lookup_Time and
 // Whitelist_Lookup_Time are enforced by the owner calling check_deadline() (an event loop does
 // it when deadline() passes). Nothing here blocks, logs or touches a socket.
@@ -46,7 +52,9 @@ struct SpfPolicyInput {
   std::optional<std::string> client_address;
   std::optional<std::string> helo_name;  ///< as sent (lower-cased); may be absent or empty
   std::optional<std::string> sender;     ///< "" = null sender; absent = not sent
-  std::string recipient = "none";        ///< domain, "none", or "<UNKNOWN>" (Hide_Receiver)
+  /// domain, "none", or "<UNKNOWN>" (Hide_Receiver); with Per_User set, the whole address
+  /// (policyd_spf.py then neither reduces it to its domain nor hides it).
+  std::string recipient = "none";
   std::string instance;
   std::string queue_id;                  ///< case kept
 
@@ -62,6 +70,11 @@ const char* to_string(Decision d) noexcept;
 struct CachedDecision {
   Decision decision = Decision::None;
   std::string text;  ///< header (prepend), reason (reject/defer), restriction name (result_only)
+  /// The global settings the decision was made with; null when only per-user recipients were
+  /// decided so far (decision None). Reused only by a recipient using these same settings.
+  std::shared_ptr<const config::SpfSettings> settings;
+  /// A header was already prepended for this instance (by any recipient).
+  bool prepended = false;
 };
 
 /// Bounded per-connection memory of decisions, keyed on `instance` (FIFO eviction).
@@ -90,6 +103,7 @@ struct SpfVerdict {
   std::string bypass;     ///< "skip_addresses", "Whitelist", ... when a bypass matched
   bool from_cache = false;  ///< answered from the instance cache (a later RCPT)
   bool timed_out = false;   ///< a Lookup_Time / Whitelist_Lookup_Time expired
+  std::size_t per_user_line = 0;  ///< the Per_User file line used; 0 = the global settings
   /// Store this under the instance (set when policyd-spf stores into instance_dict).
   std::optional<CachedDecision> store;
   /// Explanation / problem texts of the checks, for the log.
@@ -109,8 +123,9 @@ class SpfPolicyCheck : public std::enable_shared_from_this<SpfPolicyCheck> {
  public:
   using Completion = std::function<void(SpfVerdict)>;
 
-  /// Starts deciding `input`. `settings` is shared so a reload cannot pull it away; `cached`
-  /// is what the cache holds for the instance (nullptr if nothing). `resolver` must outlive the
+  /// Starts deciding `input`. `settings` (the global ones) is shared so a reload cannot pull it
+  /// away; the recipient's Per_User line, if any, replaces them for this check. `cached` is
+  /// what the cache holds for the instance (nullptr if nothing). `resolver` must outlive the
   /// check (until the completion ran and the DNS callbacks drained).
   static std::shared_ptr<SpfPolicyCheck> start(std::shared_ptr<const config::SpfSettings> settings,
                                                SpfPolicyEnv env, dns::Resolver& resolver,
