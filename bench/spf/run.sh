@@ -84,5 +84,5 @@ if [ -x /usr/bin/policyd-spf ]; then
     "$LOAD" --spawn "/usr/bin/policyd-spf $DIR/policyd-spf.conf" -c "$CONNS" -n "$N2" -w 200 \
         --expect "$EXPECT"
 else
-    echo "== policyd-spf not installed (/work/shared/bench-postfix/setup.sh installs it)"
+    echo "== policyd-spf not installed (../shared/bench-postfix/setup.sh installs it)"
 fi
