@@ -37,4 +37,9 @@ void append_canonical_header(Canon c, std::string_view raw_field, std::string& o
 /// Lower-cased copy (ASCII).
 std::string lower(std::string_view s);
 
+/// Appends one received header field to `headers`, keeping the header section within
+/// mail::kMaxHeaderFields fields and mail::kMaxHeaderBytes bytes (shared by Signer and Verifier).
+Result<void> append_header_bounded(std::vector<mail::Field>& headers, std::size_t& header_bytes,
+                                   mail::Field f);
+
 }  // namespace auth::dkim::internal

@@ -78,4 +78,19 @@ std::vector<const mail::Field*> select_headers(const std::vector<mail::Field>& f
   return out;
 }
 
+Result<void> append_header_bounded(std::vector<mail::Field>& headers, std::size_t& header_bytes,
+                                   mail::Field f) {
+  if (headers.size() >= mail::kMaxHeaderFields) {
+    return fail(ErrorCode::LimitExceeded,
+                "more than " + std::to_string(mail::kMaxHeaderFields) + " header fields");
+  }
+  if (header_bytes + f.raw.size() > mail::kMaxHeaderBytes) {
+    return fail(ErrorCode::LimitExceeded, "header section larger than " +
+                                              std::to_string(mail::kMaxHeaderBytes) + " bytes");
+  }
+  header_bytes += f.raw.size();
+  headers.push_back(std::move(f));
+  return ok();
+}
+
 }  // namespace auth::dkim::internal

@@ -87,17 +87,7 @@ struct Verifier::Impl {
 
   Result<void> add(mail::Field f) {
     if (ended) return ok();
-    if (headers.size() >= mail::kMaxHeaderFields) {
-      return fail(ErrorCode::LimitExceeded, "more than " + std::to_string(mail::kMaxHeaderFields) +
-                                                " header fields");
-    }
-    if (header_bytes + f.raw.size() > mail::kMaxHeaderBytes) {
-      return fail(ErrorCode::LimitExceeded, "header section larger than " +
-                                                std::to_string(mail::kMaxHeaderBytes) + " bytes");
-    }
-    header_bytes += f.raw.size();
-    headers.push_back(std::move(f));
-    return ok();
+    return internal::append_header_bounded(headers, header_bytes, std::move(f));
   }
 
   std::size_t hasher_for(const Signature& sig) {
