@@ -58,6 +58,18 @@ Negotiated negotiate(unsigned long offered_actions, unsigned long offered_protoc
     r.protocol |= steps::kSkip;
     r.skip = true;
   }
+  /* No-reply steps, only for steps we are sent at all. */
+  const Step no_reply[] = {
+      {n.no_reply_header && n.headers, steps::kNoReplyHeader},
+      {n.no_reply_eoh && n.eoh, steps::kNoReplyEoh},
+      {n.no_reply_body && n.body, steps::kNoReplyBody},
+      {n.no_reply_mail && n.envfrom, steps::kNoReplyMail},
+      {n.no_reply_rcpt && n.envrcpt, steps::kNoReplyRcpt},
+  };
+  for (const auto& s : no_reply) {
+    if (s.need && (offered_protocol & s.no_bit) != 0) r.no_reply |= s.no_bit;
+  }
+  r.protocol |= r.no_reply;
   return r;
 }
 

@@ -41,6 +41,15 @@ inline constexpr unsigned long kNoUnknown = 0x00000100;
 inline constexpr unsigned long kNoData = 0x00000200;
 inline constexpr unsigned long kSkip = 0x00000400;
 inline constexpr unsigned long kRcptRejected = 0x00000800;
+inline constexpr unsigned long kNoReplyHeader = 0x00000080;  // SMFIP_NR_HDR
+inline constexpr unsigned long kNoReplyConnect = 0x00001000;
+inline constexpr unsigned long kNoReplyHelo = 0x00002000;
+inline constexpr unsigned long kNoReplyMail = 0x00004000;
+inline constexpr unsigned long kNoReplyRcpt = 0x00008000;
+inline constexpr unsigned long kNoReplyData = 0x00010000;
+inline constexpr unsigned long kNoReplyUnknown = 0x00020000;
+inline constexpr unsigned long kNoReplyEoh = 0x00040000;
+inline constexpr unsigned long kNoReplyBody = 0x00080000;
 inline constexpr unsigned long kHeaderLeadingSpace = 0x00100000;
 }  // namespace steps
 
@@ -65,6 +74,21 @@ struct Needs {
   bool header_leading_space = false;
   /// The body callback may answer Skip (SMFIP_SKIP).
   bool skip = false;
+  /* Steps the MTA need not wait for (SMFIP_NR_*, requested when offered). The MTA then
+     sends the next command at once — Postfix buffers all header fields, end of header and
+     the body into a few writes instead of one round trip each. A callback at such a step may
+     still answer something other than Continue: the runtime holds that answer and gives it
+     at the next step that has a reply (end of message at the latest), skipping the session's
+     callbacks in between. Header, end-of-header and body answers are acted on by the MTA only
+     at the end of the message anyway (they come in during DATA), so for those three nothing
+     changes for the SMTP client; the only cost is that the MTA keeps sending the body after
+     an early Accept. Envelope steps (rcpt) change when a refusal is visible, so they are
+     opt-in for daemons whose callback there only records. */
+  bool no_reply_header = true;
+  bool no_reply_eoh = true;
+  bool no_reply_body = true;
+  bool no_reply_mail = false;
+  bool no_reply_rcpt = false;
 };
 
 /// The outcome of negotiation.
@@ -74,6 +98,7 @@ struct Negotiated {
   unsigned long protocol = 0;      ///< steps we decline + features we request
   bool header_leading_space = false;
   bool skip = false;
+  unsigned long no_reply = 0;      ///< the SMFIP_NR_* steps requested (subset of `protocol`)
   std::string missing;             ///< when !ok: which action flags the MTA did not offer
 };
 

@@ -35,10 +35,12 @@
 #include <cstring>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "auth/net/socketspec.h"
 #include "common/process.h"
+#include "common/read_buffer.h"
 #include "common/tcp_nodelay.h"
 
 namespace inkan::milter {
@@ -59,6 +61,15 @@ static_assert(steps::kNoUnknown == SMFIP_NOUNKNOWN);
 static_assert(steps::kNoData == SMFIP_NODATA);
 static_assert(steps::kSkip == SMFIP_SKIP);
 static_assert(steps::kHeaderLeadingSpace == SMFIP_HDR_LEADSPC);
+static_assert(steps::kNoReplyHeader == SMFIP_NR_HDR);
+static_assert(steps::kNoReplyConnect == SMFIP_NR_CONN);
+static_assert(steps::kNoReplyHelo == SMFIP_NR_HELO);
+static_assert(steps::kNoReplyMail == SMFIP_NR_MAIL);
+static_assert(steps::kNoReplyRcpt == SMFIP_NR_RCPT);
+static_assert(steps::kNoReplyData == SMFIP_NR_DATA);
+static_assert(steps::kNoReplyUnknown == SMFIP_NR_UNKN);
+static_assert(steps::kNoReplyEoh == SMFIP_NR_EOH);
+static_assert(steps::kNoReplyBody == SMFIP_NR_BODY);
 
 namespace {
 
@@ -91,6 +102,22 @@ const char* stage_name(Stage s) {
 bool is_message_stage(Stage s) {
   return s == Stage::EnvFrom || s == Stage::EnvRcpt || s == Stage::Data || s == Stage::Header ||
          s == Stage::Eoh || s == Stage::Body || s == Stage::Eom;
+}
+
+/// The SMFIP_NR_* bit of a stage (0: the stage always has a reply).
+unsigned long no_reply_bit(Stage s) {
+  switch (s) {
+    case Stage::Connect: return steps::kNoReplyConnect;
+    case Stage::Helo: return steps::kNoReplyHelo;
+    case Stage::EnvFrom: return steps::kNoReplyMail;
+    case Stage::EnvRcpt: return steps::kNoReplyRcpt;
+    case Stage::Data: return steps::kNoReplyData;
+    case Stage::Header: return steps::kNoReplyHeader;
+    case Stage::Eoh: return steps::kNoReplyEoh;
+    case Stage::Body: return steps::kNoReplyBody;
+    case Stage::Unknown: return steps::kNoReplyUnknown;
+    default: return 0;
+  }
 }
 
 /// Whether a verdict at this stage ends the message for the MTA (RFC-less milter semantics:
@@ -136,6 +163,13 @@ class Conn final : public Context {
   LogLine line;
   std::string qid;
   std::string pending_quarantine;
+  /// An answer other than CONTINUE given at a no-reply step (SMFIP_NR_*): held until the
+  /// next step the MTA waits for (runtime of Needs::no_reply_*), with the action's name for
+  /// the message's log line. The session is not called in between.
+  std::optional<sfsistat> held;
+  std::string held_action;
+
+  bool no_reply(Stage st) const { return (neg.no_reply & no_reply_bit(st)) != 0; }
 
   std::optional<std::string> macro(std::string_view name) const override {
     if (smfi == nullptr) return std::nullopt;
@@ -186,6 +220,8 @@ void end_message(Conn& c, std::string_view action) noexcept {
   c.line.clear();
   c.qid.clear();
   c.pending_quarantine.clear();
+  c.held.reset();
+  c.held_action.clear();
   {
     std::lock_guard lock(g_rt->mu);
     --g_rt->inflight;
@@ -217,6 +253,8 @@ void begin_message(Conn& c) {
   c.line.clear();
   c.qid.clear();
   c.pending_quarantine.clear();
+  c.held.reset();
+  c.held_action.clear();
   {
     std::lock_guard lock(g_rt->mu);
     ++g_rt->inflight;
@@ -285,12 +323,21 @@ sfsistat on_exception(Conn* c, Stage st, const char* what) noexcept {
       Verdict v = d == DefaultAction::Accept ? Verdict::Accept : Verdict::TempFail;
       if (c->in_message) {
         c->line.add("error", "internal").add("action", to_string(d));
+        if (c->no_reply(st)) {
+          // No reply allowed here: the default action waits for the next reply.
+          if (!c->held) {
+            c->held = status;
+            c->held_action = to_string(d);
+          }
+          return SMFIS_NOREPLY;
+        }
         if (ends_message(st, v)) end_message(*c, to_string(d));
       }
     }
   } catch (...) {
   }
   if (st == Stage::Abort || st == Stage::Close) return SMFIS_CONTINUE;
+  if (c != nullptr && c->no_reply(st)) return SMFIS_NOREPLY;
   return status;
 }
 
@@ -320,39 +367,58 @@ sfsistat guard(SMFICTX* ctx, Stage st, F&& body) noexcept {
   }
 }
 
+/// The answer of a message stage, through the no-reply rules: at a no-reply step a CONTINUE
+/// becomes NOREPLY and anything else is held (the first one wins); at a step with a reply a
+/// held answer is given now instead. `ends` says whether `s` ends the message.
+sfsistat answer(Conn& c, Stage st, sfsistat s, std::string_view action, bool ends) {
+  if (c.no_reply(st)) {
+    if (s != SMFIS_CONTINUE && s != SMFIS_NOREPLY && s != SMFIS_SKIP && !c.held) {
+      c.held = s;
+      c.held_action = std::string(action);
+    }
+    return SMFIS_NOREPLY;
+  }
+  if (ends && c.in_message) end_message(c, action);
+  return s;
+}
+
 /// Common path of the message-stage callbacks.
 template <typename F>
 sfsistat message_step(SMFICTX* ctx, Stage st, F&& call) noexcept {
   return guard(ctx, st, [&](Conn& c) -> sfsistat {
     // A new MAIL FROM: whatever came before is over (the MTA may skip ABORT after ACCEPT).
     if (st == Stage::EnvFrom && c.in_message) end_message(c, "unfinished");
+    const DefaultAction d = g_rt->on_error.load();
+    const bool d_ends = ends_message(st, d == DefaultAction::Accept ? Verdict::Accept : Verdict::TempFail);
     if (!c.in_message) {
       begin_message(c);
       if (g_rt->stopping.load()) {
         // Shutting down: new messages get what the MTA would get with the daemon gone.
-        c.line.add("action", to_string(g_rt->on_error.load())).add("reason", "shutting down");
-        end_message(c, to_string(g_rt->on_error.load()));
-        return default_status();
+        c.line.add("action", to_string(d)).add("reason", "shutting down");
+        return answer(c, st, default_status(), to_string(d), d_ends);
       }
       if (c.poisoned && !revive(c)) {
         c.line.add("error", "session unavailable");
-        end_message(c, to_string(g_rt->on_error.load()));
-        return default_status();
+        return answer(c, st, default_status(), to_string(d), d_ends);
       }
+    }
+    if (c.held) {
+      // Decided at an earlier no-reply step: give that answer at the first step with a reply.
+      if (c.no_reply(st)) return SMFIS_NOREPLY;
+      sfsistat h = *c.held;
+      std::string name = c.held_action;
+      c.held.reset();
+      if (c.in_message) end_message(c, name);
+      return h;
     }
     if (c.poisoned || !c.session) {
       // The session failed earlier in this message: the rest of it gets the default action.
-      DefaultAction d = g_rt->on_error.load();
-      if (ends_message(st, d == DefaultAction::Accept ? Verdict::Accept : Verdict::TempFail)) {
-        end_message(c, to_string(d));
-      }
-      return default_status();
+      return answer(c, st, default_status(), to_string(d), d_ends);
     }
     c.refresh_qid();
     Action a = call(c);
     sfsistat s = apply(c, st, a);
-    if (ends_message(st, a.verdict)) end_message(c, to_string(a.verdict));
-    return s;
+    return answer(c, st, s, to_string(a.verdict), ends_message(st, a.verdict));
   });
 }
 
@@ -423,7 +489,7 @@ sfsistat cb_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned
   return guard(ctx, Stage::Negotiate, [&](Conn& c) -> sfsistat {
     c.neg = negotiate(f0, f1, g_rt->app->info().needs);
     *pf0 = c.neg.actions;
-    *pf1 = c.neg.protocol;
+    *pf1 = c.neg.protocol;  // includes the SMFIP_NR_* steps (c.neg.no_reply)
     *pf2 = 0;
     *pf3 = 0;
     if (!c.neg.ok) {
@@ -598,12 +664,20 @@ void on_tcp_nodelay_failure(int err) noexcept {
 /// One line at start-up on the TCP small-write stall and its cure (tcp_nodelay.h): debug
 /// when handled, an error when the executable was linked without the accept() interposer.
 void log_tcp_nodelay(Logger& log, const auth::net::SocketSpec& sock) {
+  if (!read_buffer_interposed()) {
+    log.warning("read()/poll()/close() are not interposed: libmilter reads every command with four "
+                "system calls instead of one buffered read per batch");
+  }
   if (sock.is_local()) {
     log.debug("unix socket: TCP_NODELAY not needed");
   } else if (accept_interposed()) {
     log.debug("TCP_NODELAY set on every accepted TCP connection (accept() interposed): libmilter writes "
               "the end-of-message changes and the reply separately, which Nagle and the MTA's delayed ACK "
               "would stall ~40 ms per message");
+    if (!writev_interposed()) {
+      log.warning("writev() is not interposed: TCP_QUICKACK is not re-armed after replies, so the MTA's "
+                  "split writes may wait for our delayed ACK (~40 ms); a unix socket avoids it");
+    }
   } else {
     log.error("accept() is not interposed (executable linked without exporting it): TCP connections "
                 "keep Nagle's algorithm and each message may wait ~40 ms; a unix socket avoids it");

@@ -21,13 +21,31 @@
 // getsockname() says AF_INET/AF_INET6 and SO_PROTOCOL says IPPROTO_TCP — set TCP_NODELAY. Unix
 // sockets and everything else are untouched; the result and errno are libc's. Other callers
 // in the process (the metrics endpoint's accept4) get the same, harmless for request/response.
+//
+// Delayed ACKs. TCP_NODELAY fixes our side. The MTA's side has Nagle on (Postfix sets no
+// TCP_NODELAY on milter connections) and sends a command in more than one write whenever it
+// does not fit its 4 KiB stream buffer (a body chunk), or several commands back to back when
+// we negotiated no-reply steps. Its second write then waits until we ACK the first, and once
+// we have answered a command our socket is in Linux's "pingpong" (interactive) mode, where the
+// ACK is delayed by up to 40 ms in the hope of riding on our next reply — which cannot come
+// before the rest of the command. So after every reply libmilter writes (writev(), the call
+// its mi_wr_cmd() uses; `nm -D` shows it imports writev and write) on an accepted TCP
+// connection, the writev() interposer sets TCP_QUICKACK, which takes the socket out of
+// pingpong mode: the kernel then ACKs a small segment as soon as we have read it
+// (tcp_cleanup_rbuf). The option is not sticky (the next reply re-enters pingpong mode),
+// hence once per reply. Connections are remembered in a bitmap by descriptor, set at accept
+// and cleared when setting the option fails (the descriptor was reused for something else).
 #include "common/tcp_nodelay.h"
+#include "common/interpose.h"
+
+#include "common/read_buffer.h"
 
 #include <dlfcn.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -39,28 +57,36 @@ namespace {
 
 using AcceptFn = int (*)(int, sockaddr*, socklen_t*);
 using Accept4Fn = int (*)(int, sockaddr*, socklen_t*, int);
+using WritevFn = ssize_t (*)(int, const iovec*, int);
+
+/// Descriptors below this are tracked for TCP_QUICKACK (a bitmap of 8 KiB); higher ones are
+/// served without it.
+constexpr int kTrackedFds = 65536;
+std::atomic<std::uint64_t> g_tracked[kTrackedFds / 64];
+std::atomic<std::uint64_t> g_quickacks{0};
+
+void track(int fd, bool on) noexcept {
+  if (fd < 0 || fd >= kTrackedFds) return;
+  const std::uint64_t bit = std::uint64_t{1} << (fd % 64);
+  if (on) {
+    g_tracked[fd / 64].fetch_or(bit, std::memory_order_relaxed);
+  } else {
+    g_tracked[fd / 64].fetch_and(~bit, std::memory_order_relaxed);
+  }
+}
+
+bool tracked(int fd) noexcept {
+  if (fd < 0 || fd >= kTrackedFds) return false;
+  return (g_tracked[fd / 64].load(std::memory_order_relaxed) >> (fd % 64)) & 1U;
+}
 
 std::atomic<std::uint64_t> g_set{0};
 std::atomic<std::uint64_t> g_not_tcp{0};
 std::atomic<std::uint64_t> g_failed{0};
 std::atomic<NoDelayFailureHook> g_failure_hook{nullptr};
 
-/// A function pointer from dlsym (POSIX guarantees the conversion).
-template <typename Fn>
-Fn function_from(void* p) noexcept {
-  Fn f = nullptr;
-  static_assert(sizeof f == sizeof p);
-  std::memcpy(&f, &p, sizeof f);
-  return f;
-}
-
-template <typename Fn>
-void* address_of(Fn f) noexcept {
-  void* p = nullptr;
-  static_assert(sizeof f == sizeof p);
-  std::memcpy(&p, &f, sizeof p);
-  return p;
-}
+using interpose::address_of;
+using interpose::function_from;
 
 /// libc's accept4 without going through the interposers: dlsym(RTLD_NEXT) finds the next
 /// definition after the executable. Should it find none (never with a dynamic glibc), the
@@ -82,11 +108,18 @@ int after_accept(int fd) noexcept {
   if (fd < 0) return fd;
   const int saved = errno;
   switch (set_tcp_nodelay(fd)) {
-    case NoDelay::Set: g_set.fetch_add(1, std::memory_order_relaxed); break;
-    case NoDelay::NotTcp: g_not_tcp.fetch_add(1, std::memory_order_relaxed); break;
+    case NoDelay::Set:
+      g_set.fetch_add(1, std::memory_order_relaxed);
+      track(fd, true);
+      break;
+    case NoDelay::NotTcp:
+      g_not_tcp.fetch_add(1, std::memory_order_relaxed);
+      track(fd, false);
+      break;
     case NoDelay::Failed: {
       const int err = errno;
       g_failed.fetch_add(1, std::memory_order_relaxed);
+      track(fd, false);
       if (NoDelayFailureHook hook = g_failure_hook.load(); hook != nullptr) hook(err);
       break;
     }
@@ -95,7 +128,33 @@ int after_accept(int fd) noexcept {
   return fd;
 }
 
+ssize_t real_writev(int fd, const iovec* iov, int n) noexcept {
+  static const WritevFn next = function_from<WritevFn>(dlsym(RTLD_NEXT, "writev"));
+  if (next != nullptr) return next(fd, iov, n);
+  return static_cast<ssize_t>(syscall(SYS_writev, fd, iov, n));
+}
+
+/// After a write on a tracked connection: leave pingpong mode (see the file comment).
+void after_write(int fd) noexcept {
+  if (!tracked(fd)) return;
+  const int saved = errno;
+  const int one = 1;
+  if (setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one) == 0) {
+    g_quickacks.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    track(fd, false);
+  }
+  errno = saved;
+}
+
 }  // namespace
+
+std::uint64_t tcp_quickack_count() noexcept { return g_quickacks.load(std::memory_order_relaxed); }
+
+bool writev_interposed() noexcept {
+  WritevFn mine = &::writev;
+  return dlsym(RTLD_DEFAULT, "writev") == address_of(mine);
+}
 
 NoDelay set_tcp_nodelay(int fd) noexcept {
   const int saved = errno;
@@ -134,12 +193,22 @@ void set_tcp_nodelay_failure_hook(NoDelayFailureHook hook) noexcept { g_failure_
 
 // The interposers. Their declarations come from <sys/socket.h>; `default` visibility keeps them
 // exportable whatever -fvisibility the build uses.
+// libmilter accepts with accept(): those connections also get buffered reads (read_buffer.h).
+// accept4() is what the rest of the process uses (the metrics endpoint): never buffered.
 extern "C" __attribute__((visibility("default"))) int accept(int fd, sockaddr* __restrict addr,
                                                             socklen_t* __restrict len) {
-  return inkan::milter::after_accept(inkan::milter::real_accept(fd, addr, len));
+  const int c = inkan::milter::after_accept(inkan::milter::real_accept(fd, addr, len));
+  if (c >= 0) inkan::milter::buffer_reads(c);
+  return c;
 }
 
 extern "C" __attribute__((visibility("default"))) int accept4(int fd, sockaddr* __restrict addr,
                                                              socklen_t* __restrict len, int flags) {
   return inkan::milter::after_accept(inkan::milter::real_accept4(fd, addr, len, flags));
+}
+
+extern "C" __attribute__((visibility("default"))) ssize_t writev(int fd, const iovec* iov, int n) {
+  const ssize_t r = inkan::milter::real_writev(fd, iov, n);
+  if (r > 0) inkan::milter::after_write(fd);
+  return r;
 }

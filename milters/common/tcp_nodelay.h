@@ -7,6 +7,8 @@
 // the new socket, so tcp_nodelay.cpp defines accept() and accept4(): the executable's
 // definitions take precedence over libc's for libmilter's calls (ELF symbol interposition),
 // call libc's, and set TCP_NODELAY when the new socket is TCP. Unix sockets are left alone.
+// A writev() interposer re-arms TCP_QUICKACK after each reply on those connections, so the
+// MTA's own Nagle-held writes are not left waiting for our delayed ACK.
 // Linked into every daemon through inkan::milter (run_milter() logs the state at start-up).
 #pragma once
 
@@ -39,6 +41,13 @@ NoDelayCounts tcp_nodelay_counts() noexcept;
 /// libraries (the global scope, dlsym(RTLD_DEFAULT)) are the interposers — i.e. when
 /// libmilter's accept() calls reach them. False if the executable does not export them.
 bool accept_interposed() noexcept;
+
+/// How many times the writev() interposer re-armed TCP_QUICKACK after a reply on an accepted
+/// TCP connection (tcp_nodelay.cpp explains why).
+std::uint64_t tcp_quickack_count() noexcept;
+
+/// True when writev() as shared libraries resolve it is the interposer.
+bool writev_interposed() noexcept;
 
 /// Called (on the accepting thread) with errno when setting TCP_NODELAY on an accepted TCP
 /// connection fails; nullptr removes it. The connection is served all the same.

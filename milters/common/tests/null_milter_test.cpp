@@ -368,7 +368,51 @@ TEST_F(NullMilter, InternalErrorDefaultActionAccept) {
   auto r = run_transaction(postfix_spec(), bad);
   ASSERT_TRUE(r) << r.error().reason;
   EXPECT_EQ(r->final.code, 'a');
-  EXPECT_EQ(r->ended_at, "eoh");
+  // End of header is a no-reply step (SMFIP_NR_EOH, offered like Postfix does): the default
+  // action is held and given at end of message, with no modifications.
+  EXPECT_EQ(r->ended_at, "eom");
+  EXPECT_TRUE(r->modifications.empty());
+  // The next message on a new connection is served normally.
+  auto ok = run_transaction(postfix_spec(), sample_transaction("ACC2"));
+  ASSERT_TRUE(ok) << ok.error().reason;
+  EXPECT_EQ(ok->final.code, 'a');
+  EXPECT_EQ(ok->modifications.size(), 1u);
+
+  // An MTA without SMFIP_NR_*: libmilter offers the no-reply steps to the daemon anyway and
+  // answers CONTINUE on its behalf (engine.c fake_pflags), so the held answer again comes at
+  // end of message and the MTA sees the usual reply sequence.
+  auto c = Client::connect(postfix_spec());
+  ASSERT_TRUE(c) << c.error().reason;
+  auto n = c->negotiate(wire::kAllActions, wire::kAllProtocol & ~0xFF080u);
+  ASSERT_TRUE(n) << n.error().reason;
+  EXPECT_EQ(n->protocol & 0xFF080u, 0u) << "nothing the MTA did not offer";
+  auto r2 = run_on(*c, bad, true);
+  ASSERT_TRUE(r2) << r2.error().reason;
+  EXPECT_EQ(r2->final.code, 'a');
+  EXPECT_EQ(r2->ended_at, "eom");
+  EXPECT_TRUE(r2->modifications.empty());
+}
+
+TEST_F(NullMilter, NoReplyStepsNegotiatedAndManyMessagesStayInStep) {
+  write_file(conf_, "Syslog no\nSocket " + spec_ + "\n");
+  auto d = start();
+  auto c = Client::connect(postfix_spec());
+  ASSERT_TRUE(c) << c.error().reason;
+  auto n = c->negotiate();
+  ASSERT_TRUE(n) << n.error().reason;
+  EXPECT_NE(n->protocol & wire::kNrHeader, 0u);
+  EXPECT_NE(n->protocol & wire::kNrEoh, 0u);
+  EXPECT_NE(n->protocol & wire::kNrBody, 0u);
+  EXPECT_EQ(n->protocol & wire::kNrMail, 0u) << "envelope steps keep their replies";
+  for (int i = 0; i < 50; ++i) {
+    Transaction t = sample_transaction("NR" + std::to_string(i));
+    for (int h = 0; h < 20; ++h) t.message.headers.push_back({"X-Filler", " value " + std::to_string(h)});
+    auto r = run_on(*c, t, i == 0);
+    ASSERT_TRUE(r) << i << ": " << r.error().reason;
+    EXPECT_EQ(r->final.code, 'a');
+    EXPECT_EQ(r->ended_at, "eom");
+    ASSERT_EQ(r->modifications.size(), 1u) << i;
+  }
 }
 
 TEST_F(NullMilter, UnixSocketWithUMask) {

@@ -23,10 +23,38 @@ TEST(Negotiate, DeclinesUnusedStepsAndRequestsFeatures) {
   auto r = negotiate(kPostfixActions, kPostfixProtocol, n);
   EXPECT_TRUE(r.ok);
   EXPECT_EQ(r.actions, flags::kAddHeaders | flags::kChangeHeaders);
+  const unsigned long nr = steps::kNoReplyHeader | steps::kNoReplyEoh | steps::kNoReplyBody;
   EXPECT_EQ(r.protocol, steps::kNoHelo | steps::kNoRcpt | steps::kNoUnknown | steps::kNoData |
-                            steps::kHeaderLeadingSpace);
+                            steps::kHeaderLeadingSpace | nr);
+  EXPECT_EQ(r.no_reply, nr) << "header, end of header and body need no reply by default";
   EXPECT_TRUE(r.header_leading_space);
   EXPECT_FALSE(r.skip);
+}
+
+TEST(Negotiate, NoReplyOnlyForStepsSentAndOffered) {
+  Needs n;
+  n.headers = false;         // declined: no SMFIP_NR_HDR for a step we are not sent
+  n.no_reply_rcpt = true;    // but envrcpt not needed either
+  n.envrcpt = false;
+  auto r = negotiate(kPostfixActions, kPostfixProtocol, n);
+  EXPECT_EQ(r.no_reply, steps::kNoReplyEoh | steps::kNoReplyBody);
+  EXPECT_EQ(r.protocol & steps::kNoReplyHeader, 0u);
+  EXPECT_EQ(r.protocol & steps::kNoReplyRcpt, 0u);
+
+  n.envrcpt = true;
+  r = negotiate(kPostfixActions, kPostfixProtocol, n);
+  EXPECT_NE(r.no_reply & steps::kNoReplyRcpt, 0u);
+
+  // An MTA that offers no SMFIP_NR_* (milter protocol 2-4): nothing requested.
+  r = negotiate(kPostfixActions, 0x3FF, n);
+  EXPECT_EQ(r.no_reply, 0u);
+  EXPECT_EQ(r.protocol & 0xFF080u, 0u);
+
+  // A daemon that wants every reply.
+  Needs all;
+  all.no_reply_header = all.no_reply_eoh = all.no_reply_body = false;
+  r = negotiate(kPostfixActions, kPostfixProtocol, all);
+  EXPECT_EQ(r.no_reply, 0u);
 }
 
 TEST(Negotiate, BodylessDaemonLikeOpendmarc) {
