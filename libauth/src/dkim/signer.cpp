@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <unordered_set>
 
 #include "auth/crypto/base64.h"
 #include "auth/crypto/hash.h"
@@ -51,7 +52,112 @@ void lay_out(std::string& out, std::size_t& col, const std::vector<Piece>& piece
   }
 }
 
+// An Ed25519 signature is 64 bytes (RFC 8032 §5.1.6).
+constexpr std::size_t kEd25519SignatureBytes = 64;
+
+// ---- OpenDKIM layout: libopendkim dkim.c dkim_getsighdr_d, margin DKIM_HDRMARGIN. ----
+
+// Base64 length OpenDKIM assumes for an RSA signature in its "force wrap" test
+// (dkim-internal.h BASE64SIZE applied to sig_keybits / 8).
+std::size_t opendkim_base64_size(std::size_t bytes) { return (bytes + 2) / 3 * 4; }
+
+// Lays out "tag=value;" tokens as dkim_getsighdr_d does. `len` is OpenDKIM's column count:
+// it starts after "DKIM-Signature: ", a folding TAB counts kOpenDkimTabWidth columns.
+struct OpenDkimLayout {
+  std::string out;
+  std::size_t len = kOpenDkimInitialColumn;
+  bool first = true;
+
+  void wrap() {
+    out += "\r\n\t";
+    len = kOpenDkimTabWidth;
+  }
+  void continuation() {
+    out += "\r\n\t ";
+    len = kOpenDkimTabWidth + 1;
+  }
+  // The bh=/b=/z= branch after the first value byte: chunks up to the margin, continuation
+  // lines when the margin is reached exactly.
+  void cut(std::string_view rest) {
+    std::size_t i = 0;
+    while (i < rest.size()) {
+      if (len == kOpenDkimHeaderMargin) continuation();
+      const std::size_t left = rest.size() - i;
+      const std::size_t n = len < kOpenDkimHeaderMargin
+                                ? std::min(kOpenDkimHeaderMargin - len, left)
+                                : left;
+      out.append(rest.substr(i, n));
+      len += n;
+      i += n;
+    }
+  }
+  // Whether a token of `size` bytes goes on a new line.
+  bool wraps(std::size_t size, bool force) const {
+    return !first && (force || len + size > kOpenDkimHeaderMargin);
+  }
+  // One token "name=value;" (b= has no ';').
+  void tag(std::string_view pv, bool force_wrap) {
+    const std::size_t eq = pv.find('=');
+    const std::string_view which = pv.substr(0, eq);
+    if (first) {
+      out.append(pv);
+      len += pv.size();
+      first = false;
+      return;
+    }
+    if (!wraps(pv.size(), force_wrap)) {
+      out += ' ';
+      out.append(pv);
+      len += 1 + pv.size();
+      return;
+    }
+    wrap();
+    if (which == "h") {
+      // Break after ':' (strtok on ':': empty names are skipped).
+      bool ifirst = true;
+      std::size_t start = 0;
+      while (start <= pv.size()) {
+        std::size_t colon = pv.find(':', start);
+        if (colon == std::string_view::npos) colon = pv.size();
+        const std::string_view piece = pv.substr(start, colon - start);
+        start = colon + 1;
+        if (piece.empty()) continue;
+        if (ifirst) {
+          ifirst = false;
+        } else if (len + piece.size() + 1 > kOpenDkimHeaderMargin) {
+          out += ':';
+          continuation();
+        } else {
+          out += ':';
+          len += 1;
+        }
+        out.append(piece);
+        len += piece.size();
+      }
+    } else if (which == "b" || which == "bh" || which == "z") {
+      out.append(pv.substr(0, eq + 1));
+      len += eq + 1;
+      // OpenDKIM copies (and counts) the first value byte before cutting at the margin.
+      if (eq + 1 < pv.size()) out += pv[eq + 1];
+      len += 1;
+      if (eq + 2 < pv.size()) cut(pv.substr(eq + 2));
+    } else {
+      out.append(pv);
+      len += pv.size();
+    }
+  }
+};
+
 }  // namespace
+
+const std::vector<std::string>& opendkim_default_signed_headers() {
+  static const std::vector<std::string> kHeaders = {
+      "from",        "reply-to",      "subject",        "date",         "to",
+      "cc",          "resent-date",   "resent-from",    "resent-sender", "resent-to",
+      "resent-cc",   "in-reply-to",   "references",     "list-id",      "list-help",
+      "list-unsubscribe", "list-subscribe", "list-post", "list-owner",  "list-archive"};
+  return kHeaders;
+}
 
 const std::vector<std::string>& recommended_signed_headers() {
   static const std::vector<std::string> kHeaders = {
@@ -141,6 +247,7 @@ struct Signer::Impl {
     if (spec.expire_after && *spec.expire_after <= 0) {
       return fail(ErrorCode::Invalid, "expire_after must be positive");
     }
+    if (spec.style == SignatureStyle::OpenDkim) return sign_opendkim(spec, alg, hasher, now);
     if (spec.header_separator.find(':') == std::string::npos ||
         strip_fws(spec.header_separator) != ":" ||
         spec.header_separator.find_first_of("\r\n") != std::string::npos) {
@@ -264,6 +371,107 @@ struct Signer::Impl {
       i += n;
     }
     return field;
+  }
+
+  // OpenDkim style (see signer.h): OpenDKIM's tag order, h= and folding; `spec` is validated
+  // up to the style-specific parts.
+  Result<std::string> sign_opendkim(const SignatureSpec& spec, crypto::SignAlg alg,
+                                    std::size_t hasher, std::int64_t now) {
+    if (count("from") == 0) {
+      return fail(ErrorCode::Missing, "message has no From field (RFC 6376 section 5.4)");
+    }
+    /* h= : the message's fields in the signed set, top to bottom, spelled as received
+       (dkim_canon_runheaders + dkim_gensighdr), then the oversigned names as configured. */
+    const auto& wanted = spec.headers.empty() ? opendkim_default_signed_headers() : spec.headers;
+    std::unordered_set<std::string> signed_set;
+    signed_set.reserve(wanted.size() + 1);
+    signed_set.insert("from");  // libopendkim's required header list
+    for (const auto& n : wanted) {
+      if (!is_field_name(n)) return fail(ErrorCode::Invalid, "bad header name \"" + n + "\"");
+      signed_set.insert(lower(n));
+    }
+    std::vector<std::string> names;
+    names.reserve(headers.size() + spec.oversign.size());
+    for (const auto& f : headers) {
+      if (signed_set.count(lower(f.name)) != 0) names.push_back(f.name);
+    }
+    for (const auto& n : spec.oversign) {
+      if (n.empty()) continue;  // dkim_gensighdr skips empty OversignHeaders entries
+      if (!is_field_name(n)) return fail(ErrorCode::Invalid, "bad header name \"" + n + "\"");
+      names.push_back(n);
+    }
+
+    /* Body hash. */
+    if (!body_hash[hasher]) body_hash[hasher] = hashers[hasher].finish();
+    const std::string& bh = *body_hash[hasher];
+    const std::uint64_t canonical_len = hashers[hasher].canonical_length();
+
+    /* Tokens in dkim_gensighdr's order: v a c d s t [q] [x] [i] bh [l] h, then b. */
+    std::vector<std::string> tokens;
+    tokens.push_back("v=1;");
+    tokens.push_back(std::string("a=") + crypto::to_string(alg) + ";");
+    tokens.push_back("c=" + to_string(spec.canon) + ";");
+    tokens.push_back("d=" + spec.domain + ";");
+    tokens.push_back("s=" + spec.selector + ";");
+    if (spec.timestamp) tokens.push_back("t=" + std::to_string(now) + ";");
+    if (spec.query_method) tokens.push_back("q=dns/txt;");
+    if (spec.expire_after) tokens.push_back("x=" + std::to_string(now + *spec.expire_after) + ";");
+    if (!spec.identity.empty()) tokens.push_back("i=" + spec.identity + ";");
+    tokens.push_back("bh=" + crypto::base64_encode(bh) + ";");
+    if (spec.body_length) tokens.push_back("l=" + std::to_string(canonical_len) + ";");
+    {
+      std::string h = "h=";
+      for (std::size_t i = 0; i < names.size(); ++i) {
+        if (i > 0) h += ':';
+        h += names[i];
+      }
+      tokens.push_back(h + ";");
+    }
+    OpenDkimLayout layout;
+    for (const auto& t : tokens) layout.tag(t, false);
+
+    /* b= : its line break is decided before signing, from the signature's length (fixed by
+       the key), so the hashed text is exactly the emitted one. RSA always "force wraps". */
+    const bool rsa = spec.key->key_type() == crypto::KeyType::Rsa;
+    const std::size_t sig_bytes = rsa ? (spec.key->bits() + 7) / 8 : kEd25519SignatureBytes;
+    const std::size_t b64_len = opendkim_base64_size(sig_bytes);
+    const bool force = rsa && layout.len + 1 + opendkim_base64_size(spec.key->bits() / 8) + 1 >=
+                                  kOpenDkimHeaderMargin;
+    const bool wrap_b = layout.wraps(2 + b64_len, force);
+    if (wrap_b) {
+      layout.wrap();
+      layout.out += "b=";
+      layout.len += 2;
+    } else {
+      layout.out += " b=";
+      layout.len += 3;
+    }
+    std::string field = std::string(kSignatureFieldName) + ": " + layout.out;
+
+    /* Header hash over exactly what is emitted with b= empty (§3.7, §5.5). */
+    crypto::Hasher hash(crypto::HashAlg::Sha256);
+    std::string input;
+    input.reserve(header_bytes + field.size() + 2 * names.size());
+    for (const mail::Field* f : internal::select_headers(headers, names)) {
+      internal::append_canonical_header(spec.canon.header, f->raw, input);
+      input.append("\r\n", 2);
+    }
+    internal::append_canonical_header(spec.canon.header, field, input);
+    hash.update(input);
+    auto sig = spec.key->sign_digest(alg, hash.finish());
+    if (!sig) return fail(sig.error());
+    const std::string b = crypto::base64_encode(*sig);
+    if (wrap_b) {
+      // As the b= branch of OpenDkimLayout::tag: first byte, then cut at the margin.
+      if (!b.empty()) {
+        layout.out += b[0];
+        layout.len += 1;
+        layout.cut(std::string_view(b).substr(1));
+      }
+    } else {
+      layout.out += b;
+    }
+    return std::string(kSignatureFieldName) + ": " + layout.out;
   }
 
   Result<std::vector<std::string>> finish() {

@@ -9,11 +9,32 @@
 //
 // Each returned string is a complete field "DKIM-Signature: v=1; a=...; b=..." (name + folded
 // value, CRLF between lines, no trailing CRLF), to be prepended to the message in the order
-// returned. Tag order is fixed: v a c d i q s t x l h bh b (optional tags only when enabled).
-// Lines are folded at 78 columns (RFC 5322 §2.1.1) at existing spaces, after ':' in h=, and
+// returned. SignatureStyle::Rfc (the default): tag order is fixed, v a c d i q s t x l h bh b
+// (optional tags only when enabled). Lines are folded at 78 columns (RFC 5322 §2.1.1) at existing spaces, after ':' in h=, and
 // inside b=; the signature is computed over exactly the folded text emitted (b= empty).
 // Never l= unless asked (RFC 6376 §8.2). Signs with rsa-sha256 or ed25519-sha256 only
 // (RFC 8301 §3.1 forbids signing with rsa-sha1).
+//
+// SignatureStyle::OpenDkim instead reproduces, byte for byte, the field OpenDKIM 2.11
+// (libopendkim dkim.c dkim_gensighdr + dkim_getsighdr_d) writes, so a drop-in replacement
+// emits the same header bytes (and, RSA PKCS#1 v1.5 and Ed25519 being deterministic, the same
+// b= for the same key, message and t=):
+//   - tag order v a c d s t [q] [x] [i] bh [l] h b; c= always explicit;
+//   - h= lists, top to bottom, every header field of the message whose name is in the signed
+//     set (or is From), spelled as in the message, then each `oversign` name once, spelled as
+//     configured (OpenDKIM OversignHeaders); the default signed set is
+//     opendkim_default_signed_headers(); header_separator is not used (always ':');
+//   - folding with margin kOpenDkimHeaderMargin: the first line starts at column 16 (after
+//     "DKIM-Signature: "), a tag is preceded by one space, or by CRLF TAB (counted as 8
+//     columns) when it would pass the margin; a wrapped h= breaks after ':' with CRLF TAB SP
+//     (9 columns); a wrapped bh= or b= is cut at the margin with CRLF TAB SP continuation
+//     lines; b= always wraps for RSA ("force wrap"), and for Ed25519 whenever it does not fit.
+// The signature is computed over exactly the emitted text. Two deliberate differences from
+// OpenDKIM, where OpenDKIM's own signature does not verify: (1) it hashes the header with
+// " b=" where the emitted one has CRLF TAB "b=" (Ed25519), so with simple header
+// canonicalization its Ed25519 signatures are invalid — we hash what we emit, identical bytes
+// except b=; (2) an oversigned name present in the message but outside the signed set is not
+// hashed by OpenDKIM although h= names it — we hash it as verifiers do (same h=, other b=).
 #pragma once
 
 #include <cstdint>
@@ -36,6 +57,28 @@ namespace auth::dkim {
 /// by us except inside b=, which is cut) may exceed it.
 inline constexpr std::size_t kSignatureLineLength = 78;
 
+/// OpenDKIM's header margin: folded DKIM-Signature lines stay within this many columns,
+/// TAB counted as 8 (libopendkim dkim-internal.h DKIM_HDRMARGIN; used by dkim_getsighdr_d).
+inline constexpr std::size_t kOpenDkimHeaderMargin = 75;
+/// Column after "DKIM-Signature: " where OpenDKIM starts laying out the value (the `initial`
+/// width dkim_eom_sign and opendkim's mlfi_eom pass to dkim_getsighdr_d).
+inline constexpr std::size_t kOpenDkimInitialColumn = 16;
+/// OpenDKIM dkim_getsighdr_d counts a folding TAB as this many columns.
+inline constexpr std::size_t kOpenDkimTabWidth = 8;
+
+/// How the DKIM-Signature field is laid out (see the file comment).
+enum class SignatureStyle {
+  Rfc,       ///< inkan's layout: v a c d i q s t x l h bh b, 78 columns, lower-case h= names
+  OpenDkim,  ///< byte-identical to OpenDKIM 2.11's field
+};
+
+/// The header fields OpenDKIM signs by default (libopendkim dkim.c dkim_should_signhdrs, from
+/// RFC 6376 §5.4.1; note: no Message-ID, MIME-Version or Content-*): from, reply-to, subject,
+/// date, to, cc, resent-date, resent-from, resent-sender, resent-to, resent-cc, in-reply-to,
+/// references, list-id, list-help, list-unsubscribe, list-subscribe, list-post, list-owner,
+/// list-archive.
+const std::vector<std::string>& opendkim_default_signed_headers();
+
 /// The header fields RFC 6376 §5.4.1 recommends signing (lower-case), in this order:
 /// from, reply-to, subject, date, to, cc, resent-date, resent-from, resent-sender, resent-to,
 /// resent-cc, in-reply-to, references, list-id, list-help, list-unsubscribe, list-subscribe,
@@ -53,12 +96,15 @@ struct SignatureSpec {
   std::optional<crypto::SignAlg> algorithm;
   /// c=; default relaxed/relaxed.
   Canonicalization canon{Canon::Relaxed, Canon::Relaxed};
-  /// Header names to sign (case-insensitive); empty = recommended_signed_headers().
-  /// Each name is listed in h= once per occurrence in the message (absent ones are left out).
-  /// "from" is always signed (RFC 6376 §5.4): signing fails if the message has no From.
+  /// Header names to sign (case-insensitive); empty = recommended_signed_headers() (Rfc
+  /// style) or opendkim_default_signed_headers() (OpenDkim style).
+  /// Each name is listed in h= once per occurrence in the message (absent ones are left out):
+  /// Rfc style in this list's order, lower-cased; OpenDkim style in message order, spelled as
+  /// in the message. "from" is always signed (RFC 6376 §5.4): signing fails without From.
   std::vector<std::string> headers;
   /// Names listed once more at the end of h= (after the occurrences) so that a field of that
   /// name added later breaks the signature (oversigning, RFC 6376 §8.15). Default: from.
+  /// Rfc style: lower-cased; OpenDkim style: spelled as given, empty names skipped.
   std::vector<std::string> oversign{"from"};
   /// i=; empty = omitted. Must be "local@domain" with the domain d= or a subdomain of it, in
   /// printable ASCII without ';' or '=' (no quoted-printable encoding is done); Invalid otherwise.
@@ -69,7 +115,11 @@ struct SignatureSpec {
   bool body_length = false;    ///< emit l= (the canonical body length); off by default
   bool query_method = false;   ///< emit q=dns/txt (the default value, optional)
   /// Separator written between h= names: ":" (default) or e.g. " : " (RFC 8463 A.3 style).
+  /// Rfc style only (OpenDkim style always writes ':').
   std::string header_separator = ":";
+  /// Field layout; OpenDkim = the bytes OpenDKIM 2.11 writes (keep `timestamp` on: OpenDKIM
+  /// always writes t=).
+  SignatureStyle style = SignatureStyle::Rfc;
 };
 
 /// Signer settings.
