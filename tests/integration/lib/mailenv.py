@@ -6,13 +6,17 @@ Starts, in a fresh temporary directory and on free high ports of 127.0.0.1 only:
   * smtp-sink, which writes every message it receives to a file,
   * a private Postfix (its own config directory, queue and log; no chroot) whose smtpd uses
     the given milters / policy services and relays everything to the sink,
-  * any daemons under test (inkan-dkim, inkan-spf, ...), as child processes.
+  * any daemons under test (inkan-dkim, inkan-spf, ...), as child processes,
+  * optionally a SASL authentication server speaking Dovecot's auth protocol (start_sasl_auth),
+    so that Postfix's own Dovecot SASL client performs real SMTP AUTH for test users.
 Everything started is stopped by close() (also on exceptions, via `with MailEnv() as env`).
 
 Postfix's master must run as root (it drops to the `postfix` user), as on any real host.
 """
+import base64
 import contextlib
 import glob
+import json
 import os
 import pwd
 import re
@@ -20,8 +24,10 @@ import shutil
 import signal
 import smtplib
 import socket
+import socketserver
 import subprocess
 import tempfile
+import threading
 import time
 
 MASTER = "/usr/lib/postfix/sbin/master"
@@ -105,6 +111,51 @@ def unfold_headers(data):
     return re.sub(r"\n[ \t]+", " ", head).split("\n")
 
 
+class _DovecotAuthHandler(socketserver.StreamRequestHandler):
+    """One Postfix smtpd (xsasl_dovecot_server.c) talking Dovecot's authentication protocol 1.x:
+    handshake (VERSION/MECH/SPID/CUID/COOKIE/DONE), then AUTH/CONT requests answered with
+    OK (user=...), CONT or FAIL. Only the PLAIN mechanism (RFC 4616) is offered."""
+
+    def send(self, line):
+        self.wfile.write(line.encode() + b"\n")
+        self.wfile.flush()
+
+    def check_plain(self, rid, b64):
+        try:
+            authzid, authcid, password = base64.b64decode(b64, validate=True).decode().split("\0")
+        except (ValueError, UnicodeDecodeError):
+            self.server.attempts.append(("?", False))
+            self.send(f"FAIL\t{rid}\treason=Invalid PLAIN response")
+            return
+        ok = self.server.users.get(authcid) == password and authzid in ("", authcid)
+        self.server.attempts.append((authcid, ok))
+        self.send(f"OK\t{rid}\tuser={authcid}" if ok else f"FAIL\t{rid}\tuser={authcid}")
+
+    def handle(self):
+        self.send("VERSION\t1\t2\nMECH\tPLAIN\tplaintext\nSPID\t%d\nCUID\t%d\nCOOKIE\t%032x\nDONE"
+                  % (os.getpid(), threading.get_ident() & 0xffff, time.time_ns()))
+        waiting = set()  # request ids that got an empty CONT (PLAIN without an initial response)
+        for raw in self.rfile:
+            f = raw.rstrip(b"\r\n").decode("utf-8", "replace").split("\t")
+            if f[0] == "AUTH" and len(f) >= 3:
+                rid, mech = f[1], f[2].upper()
+                params = dict(a.split("=", 1) if "=" in a else (a, "") for a in f[3:])
+                if mech != "PLAIN":
+                    self.send(f"FAIL\t{rid}\treason=Unsupported authentication mechanism")
+                elif "resp" in params:
+                    self.check_plain(rid, params["resp"])
+                else:
+                    waiting.add(rid)
+                    self.send(f"CONT\t{rid}\t")
+            elif f[0] == "CONT" and len(f) >= 3 and f[1] in waiting:
+                waiting.discard(f[1])
+                self.check_plain(f[1], f[2])
+
+
+class _DovecotAuthServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+
 class MailEnv:
     def __init__(self, keep=False, prefix="inkan-mailenv-"):
         self.dir = tempfile.mkdtemp(prefix=prefix, dir="/var/tmp")
@@ -117,6 +168,8 @@ class MailEnv:
         self.sink_port = None
         self.smtpd_port = None
         self.submission_port = None
+        self.ports = {}     # extra smtpd listeners: name -> port (start_postfix(listeners=...))
+        self.servers = []   # in-process socket servers (start_sasl_auth), shut down by close()
         self.pf_etc = os.path.join(self.dir, "postfix-etc")
         self.pf_log = os.path.join(self.dir, "postfix.log")
         self.dump = os.path.join(self.dir, "sink")
@@ -163,6 +216,11 @@ class MailEnv:
         return out
 
     def close(self):
+        for srv in self.servers:
+            with contextlib.suppress(Exception):
+                srv.shutdown()
+                srv.server_close()
+        self.servers = []
         for _name, p in reversed(list(self.procs)):
             self.stop(p)
         # Postfix children outlive master briefly; anything still carrying our token goes.
@@ -250,12 +308,33 @@ class MailEnv:
         raise RuntimeError(f"{len(self.delivered())} of {n} messages reached the sink in {timeout}s;"
                            f" postfix log:\n{self.postfix_log()[-3000:]}")
 
+    # -------------------------------------------------------------- SASL
+    def start_sasl_auth(self, users):
+        """A SASL authentication server speaking Dovecot's auth protocol on a UNIX socket, for
+        Postfix's `smtpd_sasl_type = dovecot` (no Dovecot or Cyrus packages needed; the SMTP AUTH
+        exchange, {auth_type} and {auth_authen} are Postfix's own). users: {name: password}.
+        Returns the socket path for smtpd_sasl_path. Attempts are recorded in
+        self.sasl_attempts as (user, ok)."""
+        path = self.path("sasl-auth")
+        srv = _DovecotAuthServer(path, _DovecotAuthHandler)
+        os.chmod(path, 0o666)  # smtpd connects as the postfix user
+        srv.users = dict(users)
+        srv.attempts = self.sasl_attempts = []
+        threading.Thread(target=srv.serve_forever, name="sasl-auth", daemon=True).start()
+        self.servers.append(srv)
+        return path
+
     # -------------------------------------------------------------- postfix
-    def start_postfix(self, milters=(), policy=None, spawn=None, spawn_user="nobody", extra_main=""):
+    def start_postfix(self, milters=(), policy=None, spawn=None, spawn_user="nobody", extra_main="",
+                      listeners=()):
         """milters: list of milter socket specs in Postfix syntax (inet:127.0.0.1:PORT, unix:/path).
         policy: a check_policy_service target; spawn: argv of a policy server spawned from master.cf
         (like policyd-spf). Two listeners: smtpd_port (inbound, 127.0.0.1) and submission_port
-        (same host; a milter tells them apart only by its own InternalHosts/ports)."""
+        (same host; a milter tells them apart only by its own InternalHosts/ports).
+        listeners: extra smtpd listeners as (name, {parameter: value}) pairs, each on a free
+        127.0.0.1 port (self.ports[name]) with syslog_name postfix/<name> and the given `-o`
+        overrides, e.g. ("orig", {"milter_macro_daemon_name": "ORIGINATING"}) for {daemon_name}.
+        extra_main: lines appended to main.cf."""
         if self.sink_port is None:
             self.start_sink()
         self.smtpd_port = free_port()
@@ -268,6 +347,12 @@ class MailEnv:
         restrictions = ["permit_mynetworks", "reject_unauth_destination"]
         mcf = MASTER_CF.format(smtpd_listen=f"127.0.0.1:{self.smtpd_port}",
                                submission_listen=f"127.0.0.1:{self.submission_port}")
+        for name, opts in listeners:
+            port = self.ports[name] = free_port()
+            mcf += f"127.0.0.1:{port} inet n - n - - smtpd\n  -o syslog_name=postfix/{name}\n"
+            for k, v in dict(opts).items():
+                v = str(v)
+                mcf += f"  -o {{ {k} = {v} }}\n" if re.search(r"\s", v) else f"  -o {k}={v}\n"
         rcpt = []
         extra = ""
         if spawn:
@@ -329,9 +414,33 @@ milter_protocol = 6
         except OSError:
             return ""
 
-    def send(self, message, mail_from, rcpts, port=None, helo="client.example.net", source=None):
+    def postfix_run(self, argv):
+        """Runs a Postfix command-line tool (postqueue, postcat, postsuper ...) against this
+        instance (-c and MAIL_CONFIG); returns its stdout as text, raising on failure."""
+        argv = [argv[0], "-c", self.pf_etc] + list(argv[1:])
+        r = subprocess.run(argv, env=dict(self.env, MAIL_CONFIG=self.pf_etc), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=60)
+        if r.returncode != 0:
+            raise RuntimeError(f"{argv}: status {r.returncode}: {r.stderr.decode('utf-8', 'replace')}")
+        return r.stdout.decode("utf-8", "replace")
+
+    def queue(self):
+        """The messages in this instance's queues (`postqueue -j`), one dict each: queue_name
+        ("hold", "deferred", "active", "incoming", "maildrop"), queue_id, sender, recipients ..."""
+        out = self.postfix_run(["/usr/sbin/postqueue", "-j"])
+        return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+    def postcat(self, queue_id, parts="-h"):
+        """A queued message as `postcat -q` prints it (parts: -h headers, -b body, -e envelope)."""
+        return self.postfix_run(["/usr/sbin/postcat", parts, "-q", queue_id])
+
+    def send(self, message, mail_from, rcpts, port=None, helo="client.example.net", source=None,
+             login=None, xclient=None):
         """Send one message over SMTP. Returns (code, text) of the final reply; an SMTP
-        rejection at any stage is returned, not raised."""
+        rejection at any stage is returned, not raised.
+        login: (user, password) for SMTP AUTH (needs smtpd_sasl_auth_enable, see start_sasl_auth).
+        xclient: {attribute: value} sent as XCLIENT (needs smtpd_authorized_xclient_hosts)
+        before EHLO is repeated."""
         if isinstance(message, str):
             message = message.encode()
         port = port or self.smtpd_port
@@ -339,6 +448,13 @@ milter_protocol = 6
         try:
             s.connect("127.0.0.1", port)
             s.ehlo(helo)
+            if xclient:
+                code, text = s.docmd("XCLIENT", " ".join(f"{k}={v}" for k, v in xclient.items()))
+                if code >= 400:
+                    return code, text.decode()
+                s.ehlo(helo)
+            if login:
+                s.login(*login)
             code, text = s.mail(mail_from)
             if code >= 400:
                 return code, text.decode()
