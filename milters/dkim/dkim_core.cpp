@@ -193,7 +193,10 @@ std::string format_ar_clause(const auth::dkim::SignatureResult& r, const ArOptio
   std::string reason;
   bool key_comment = r.key_bits > 0 && r.algorithm.rfind("rsa-", 0) == 0;
   switch (r.failure) {
-    case FailureKind::None: break;
+    case FailureKind::None:
+      // A pass demoted by a local policy (MustBeSigned) keeps its reason.
+      if (r.result != DkimResult::Pass) reason = r.reason;
+      break;
     case FailureKind::BodyHash:
     case FailureKind::Signature:
       word = "fail";
@@ -341,6 +344,225 @@ std::optional<std::pair<std::string, std::string>> split_field(std::string_view 
     value.push_back(rest[i]);
   }
   return std::make_pair(std::move(name), std::move(value));
+}
+
+std::string format_ar_bad_format(const ArOptions& o) {
+  return o.authserv_id + "; dkim=permerror (bad message/signature format)";
+}
+
+/* ---------------- verification policies ---------------- */
+
+namespace {
+
+bool iequal(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  }
+  return true;
+}
+
+std::size_t count_named(const std::vector<auth::mail::Field>& headers, std::string_view name) {
+  return static_cast<std::size_t>(
+      std::count_if(headers.begin(), headers.end(), [&](const auth::mail::Field& f) { return iequal(f.name, name); }));
+}
+
+}  // namespace
+
+std::optional<std::string> check_required_headers(const std::vector<auth::mail::Field>& headers) {
+  // RFC 5322 §3.6 table: orig-date and from exactly once; the rest at most once. OpenDKIM
+  // checks this subset (not Sender) and in this order (opendkim.c dkimf_checkfields).
+  for (std::string_view name : {"From", "Date"}) {
+    if (count_named(headers, name) != 1) return "message does not have exactly one " + std::string(name) + " field";
+  }
+  for (std::string_view name : {"Reply-To", "To", "Cc", "Bcc", "Message-Id", "In-Reply-To", "References", "Subject"}) {
+    if (count_named(headers, name) > 1) return "message has multiple " + std::string(name) + " fields";
+  }
+  return std::nullopt;
+}
+
+bool minimum_satisfied(const auth::config::BodyMinimum& m, std::uint64_t signed_bytes,
+                       std::uint64_t body_bytes) noexcept {
+  using Kind = auth::config::BodyMinimum::Kind;
+  if (m.value == 0) return true;  // conf_sigmin 0: no check
+  switch (m.kind) {
+    case Kind::Percent:
+      // OpenDKIM divides by the body length unguarded; an empty body is fully signed.
+      if (body_bytes == 0) return true;
+      if (signed_bytes >= body_bytes) return true;
+      // signed < body here, so 100·signed fits as long as body < 2^57 (bodies are far smaller).
+      return (100 * signed_bytes) / body_bytes >= m.value;
+    case Kind::MaxAppended:
+      return signed_bytes + m.value >= body_bytes;
+    case Kind::Bytes:
+      return signed_bytes >= std::min<std::uint64_t>(m.value, body_bytes);
+  }
+  return true;
+}
+
+std::optional<std::string> unsigned_required_header(const std::vector<std::string>& must_be_signed,
+                                                    const std::vector<std::string>& signed_headers,
+                                                    const std::vector<auth::mail::Field>& headers) {
+  for (const auto& name : must_be_signed) {
+    if (count_named(headers, name) == 0) continue;
+    bool covered = std::any_of(signed_headers.begin(), signed_headers.end(),
+                               [&](const std::string& h) { return iequal(h, name); });
+    if (!covered) return name;
+  }
+  return std::nullopt;
+}
+
+std::size_t apply_verify_policies(std::vector<auth::dkim::SignatureResult>& results,
+                                  const auth::config::DkimSettings& s,
+                                  const std::vector<auth::mail::Field>& headers) {
+  if (s.must_be_signed.empty() && s.minimum.value == 0) return 0;
+  // The DKIM-Signature fields, top first (SignatureResult::field_index counts these).
+  std::vector<const auth::mail::Field*> sigs;
+  for (const auto& f : headers) {
+    if (iequal(f.name, "DKIM-Signature")) sigs.push_back(&f);
+  }
+  std::size_t changed = 0;
+  for (auto& r : results) {
+    if (r.result != DkimResult::Pass || r.field_index >= sigs.size()) continue;
+    auto sig = auth::dkim::parse_signature(sigs[r.field_index]->value);
+    if (!sig) continue;  // it passed, so it parsed; be safe anyway
+    if (!s.must_be_signed.empty() && unsigned_required_header(s.must_be_signed, sig->signed_headers, headers)) {
+      r.result = DkimResult::Fail;
+      r.failure = FailureKind::None;
+      r.reason = std::string(kReasonUnprotectedField);
+      ++changed;
+      continue;
+    }
+    if (s.minimum.value > 0) {
+      // Without l= the whole body is signed. With l=, l bytes were hashed and
+      // unsigned_body_bytes follow them (l beyond the body already failed verification).
+      std::uint64_t signed_bytes = sig->body_length.value_or(0);
+      std::uint64_t body_bytes = signed_bytes + r.unsigned_body_bytes;
+      if (sig->body_length && !minimum_satisfied(s.minimum, signed_bytes, body_bytes)) {
+        r.result = DkimResult::PermError;
+        r.failure = FailureKind::BodyLength;
+        r.reason = std::string(kReasonPartial);
+        ++changed;
+      }
+    }
+  }
+  return changed;
+}
+
+/* ---------------- test modes ---------------- */
+
+std::string verification_error_text(const auth::dkim::SignatureResult& r) {
+  switch (r.failure) {
+    case FailureKind::BodyHash:
+    case FailureKind::Signature: return "signature verification failed";
+    case FailureKind::NoKey: return "key not found in DNS";
+    case FailureKind::KeyDns: return "key DNS query failed";
+    case FailureKind::Expired: return "signature expired";
+    case FailureKind::WeakKey: return "signing key too small";
+    case FailureKind::KeyRecord:
+      if (r.reason.find("revoked") != std::string::npos) return "key revoked";
+      break;
+    default: break;
+  }
+  return r.reason.empty() ? std::string("unknown error") : r.reason;
+}
+
+std::string format_test_verification(std::string_view prog, std::string_view file,
+                                     const std::vector<auth::dkim::SignatureResult>& results) {
+  std::string head = std::string(prog) + ": " + std::string(file) + ": ";
+  const auth::dkim::SignatureResult* primary = nullptr;
+  for (const auto& r : results) {
+    if (r.result == DkimResult::Pass) {
+      primary = &r;
+      break;
+    }
+  }
+  if (!primary) {
+    for (const auto& r : results) {
+      if (r.failure != FailureKind::NotChecked) {
+        primary = &r;
+        break;
+      }
+    }
+  }
+  if (!primary) return head + "message not signed";
+  const auto& r = *primary;
+  if (r.result == DkimResult::Pass) {
+    return head + "verification (s=" + r.selector + ", d=" + r.domain + ", " + std::to_string(r.key_bits) +
+           "-bit key) succeeded";
+  }
+  if (r.selector.empty() && r.domain.empty()) return head + "verification failed: " + verification_error_text(r);
+  return head + "verification (s=" + r.selector + " d=" + r.domain + ", " + std::to_string(r.key_bits) +
+         "-bit key, unknown) failed: " + verification_error_text(r);
+}
+
+QueryAnswer answer_dataset_query(const auth::config::Dataset& d, std::string_view query,
+                                 std::string_view prog) {
+  QueryAnswer a;
+  const std::string p(prog);
+  auto slash = query.rfind('/');
+  long n = 0;
+  bool bad = slash == std::string_view::npos;
+  if (!bad) {
+    // atoi(): optional sign, digits, anything after ignored; a negative count is refused.
+    std::string_view num = query.substr(slash + 1);
+    std::size_t i = 0;
+    while (i < num.size() && (num[i] == ' ' || num[i] == '\t')) ++i;
+    bool neg = i < num.size() && num[i] == '-';
+    if (i < num.size() && (num[i] == '-' || num[i] == '+')) ++i;
+    while (i < num.size() && num[i] >= '0' && num[i] <= '9' && n < 1000000) n = n * 10 + (num[i++] - '0');
+    if (neg && n > 0) bad = true;
+  }
+  if (bad) {
+    a.err = p + ": invalid query '" + std::string(query) + "'\n";
+    a.exit_code = 64;  // EX_USAGE
+    return a;
+  }
+  const auth::config::DatasetEntry* e = d.find(query.substr(0, slash));
+  if (!e) {
+    a.out = p + ": dkimf_db_get(): record not found\n\n";
+    return a;
+  }
+  if (n == 0) {
+    a.out = "\n";
+    return a;
+  }
+  // dkimf_db_datasplit: fields at ':', the last takes the remainder.
+  std::vector<std::string> fields;
+  std::string_view rest = e->value;
+  bool short_value = false;
+  for (long i = 0; i < n; ++i) {
+    if (i > 0 && rest.empty()) {
+      short_value = true;
+      break;
+    }
+    if (i == n - 1) {
+      fields.emplace_back(rest);
+      break;
+    }
+    auto colon = rest.find(':');
+    if (colon == std::string_view::npos) {
+      fields.emplace_back(rest);
+      rest = {};
+      continue;
+    }
+    fields.emplace_back(rest.substr(0, colon));
+    rest = rest.substr(colon + 1);
+  }
+  if (short_value || static_cast<long>(fields.size()) < n) {
+    a.err = p + ": dkimf_db_get() returned -1: \"Success\"\n";
+    a.out = "\n";
+    return a;
+  }
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (fields[i].empty() && i + 1 < fields.size()) {
+      a.out += "<empty>\n";
+    } else {
+      a.out += "'" + fields[i] + "'\n";
+    }
+  }
+  a.out += "\n";
+  return a;
 }
 
 }  // namespace inkan::dkim

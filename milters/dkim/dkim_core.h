@@ -1,7 +1,9 @@
 // inkan-dkim core — the pure half of the DKIM milter (no libmilter): the sign-or-verify
 // decision (anchor-features.md §2.4), the Authentication-Results value in OpenDKIM's exact
 // form (§2.6; RFC 8601 §2.2, §2.7.1, RFC 6008 header.b), the forged-AR test (RFC 8601 §5),
-// and the On-* action table with OpenDKIM's reply texts (§2.7, dkimf_libstatus).
+// and the On-* action table with OpenDKIM's reply texts (§2.7, dkimf_libstatus); the local
+// verification policies RequiredHeaders (RFC 5322 §3.6 counts), Minimum and MustBeSigned
+// (man:opendkim.conf(5)); and the output of opendkim's test modes `-t` and `-Q` (§2.2).
 // Unit-tested without a daemon (milters/dkim/tests).
 #pragma once
 
@@ -11,8 +13,11 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/config/dataset.h"
 #include "auth/config/dkim.h"
 #include "auth/dkim/result.h"
+#include "auth/dkim/signature.h"
+#include "auth/mail/header.h"
 #include "auth/net/hostlist.h"
 #include "auth/net/ip.h"
 #include "common/action.h"
@@ -96,6 +101,79 @@ std::string format_ar_clause(const auth::dkim::SignatureResult& r, const ArOptio
 /// No results → "id; dkim=none".
 std::string format_ar_value(const std::vector<auth::dkim::SignatureResult>& results,
                             const ArOptions& o);
+
+/* ---------------- verification policies (OpenDKIM options) ---------------- */
+
+/// RequiredHeaders (-r): the RFC 5322 §3.6 field-count rules OpenDKIM checks, in its order:
+/// exactly one From and one Date; at most one Reply-To, To, Cc, Bcc, Message-Id, In-Reply-To,
+/// References and Subject. Returns OpenDKIM's text for the first rule broken
+/// ("message does not have exactly one From field", "message has multiple To fields"), or
+/// nullopt when the header block conforms. OpenDKIM rejects such a message at end of headers
+/// with 550 5.0.0 and that text (lab: opendkim 2.11 -t -vv), whatever the On-* settings.
+std::optional<std::string> check_required_headers(const std::vector<auth::mail::Field>& headers);
+
+/// Minimum (-L): true when a signature that covers `signed_bytes` of a canonical body of
+/// `body_bytes` is acceptable (opendkim.c mlfi_eom: Bytes → signed ≥ min(value, body);
+/// Percent → 100·signed/body ≥ value; MaxAppended → signed + value ≥ body). value 0 always
+/// passes. An empty body counts as fully signed.
+bool minimum_satisfied(const auth::config::BodyMinimum& m, std::uint64_t signed_bytes,
+                       std::uint64_t body_bytes) noexcept;
+
+/// MustBeSigned: the first name of `must_be_signed` (lower-case) present in `headers` but
+/// not listed in the signature's h= (`signed_headers`); nullopt when all are covered.
+std::optional<std::string> unsigned_required_header(const std::vector<std::string>& must_be_signed,
+                                                    const std::vector<std::string>& signed_headers,
+                                                    const std::vector<auth::mail::Field>& headers);
+
+/// The reason texts of the two post-verification policies (OpenDKIM's words).
+inline constexpr std::string_view kReasonUnprotectedField = "unprotected header field";
+inline constexpr std::string_view kReasonPartial = "partial verification";
+
+/// Applies MustBeSigned and Minimum to the passing results of a message whose header block
+/// is `headers` (the DKIM-Signature fields are found by SignatureResult::field_index):
+/// a pass that leaves a MustBeSigned field unsigned becomes fail "unprotected header field"
+/// (libopendkim DKIM_SIGERROR_MBSFAILED, lab-verified), a pass whose l= covers too little
+/// becomes permerror "partial verification" (OpenDKIM DKIMF_STATUS_PARTIAL). Returns how
+/// many results were changed.
+std::size_t apply_verify_policies(std::vector<auth::dkim::SignatureResult>& results,
+                                  const auth::config::DkimSettings& s,
+                                  const std::vector<auth::mail::Field>& headers);
+
+/* ---------------- test modes (opendkim -t / -Q) ---------------- */
+
+/// libopendkim's dkim_sig_geterrorstr() text for a failed signature, as `opendkim -t` prints
+/// it: "signature verification failed", "key not found in DNS", "key DNS query failed",
+/// "signature expired", "signing key too small", "key revoked", or the result's own reason.
+std::string verification_error_text(const auth::dkim::SignatureResult& r);
+
+/// The line `opendkim -t` prints on stdout for a verified message (test.c dkimf_testfile),
+/// without the newline: "<prog>: <file>: verification (s=S, d=D, N-bit key) succeeded",
+/// "<prog>: <file>: verification (s=S d=D, N-bit key, unknown) failed: <why>" or
+/// "<prog>: <file>: message not signed". The primary signature is the first that passed,
+/// else the first checked one (libopendkim dkim_getsignature).
+std::string format_test_verification(std::string_view prog, std::string_view file,
+                                     const std::vector<auth::dkim::SignatureResult>& results);
+
+/// What `opendkim -Q` answers for one query line "key/n" against a dataset.
+struct QueryAnswer {
+  std::string out;    ///< stdout
+  std::string err;    ///< stderr
+  int exit_code = 0;  ///< 0, or 64 (EX_USAGE) for a malformed query
+};
+/// opendkim -Q (lab-verified against opendkim 2.11): "key/n" looks `key` up (case as the
+/// dataset is opened) and prints the first `n` colon-separated fields of its value, the last
+/// taking the rest, each as 'field' on its own line (an empty field before the last as
+/// <empty>), then an empty line. Not found: "<prog>: dkimf_db_get(): record not found" and an
+/// empty line on stdout. Fewer fields than `n`: `<prog>: dkimf_db_get() returned -1: "Success"`
+/// on stderr, an empty line on stdout. No '/' or a negative n: "<prog>: invalid query 'q'"
+/// on stderr, exit 64. A non-numeric n counts as 0 (atoi).
+QueryAnswer answer_dataset_query(const auth::config::Dataset& d, std::string_view query,
+                                 std::string_view prog);
+
+/// The Authentication-Results value OpenDKIM writes when verification cannot start because
+/// the From field is missing or unparsable (libopendkim DKIM_STAT_SYNTAX → BADFORMAT; lab:
+/// opendkim 2.11 -t): "id; dkim=permerror (bad message/signature format)".
+std::string format_ar_bad_format(const ArOptions& o);
 
 /// The authserv-id of an Authentication-Results value (RFC 8601 §2.2): the first token,
 /// CFWS and a version number skipped; empty if none.

@@ -3,7 +3,12 @@
 // same sign-or-verify decision, On-* actions and reply texts, headers in OpenDKIM's forms; or
 // the `dkim:` section of /etc/inkan/inkan.yaml. The per-message state machine is DkimSession;
 // the pure parts (decision, AR formatting, actions) are in dkim_core.h; all libmilter work is
-// done by the common runtime (milters/common/runtime.h).
+// done by the common runtime (milters/common/runtime.h). opendkim's test modes run here too,
+// after the configuration is loaded and before anything is forked or bound: `-t files` feeds
+// RFC 5322 files through a DkimSession exactly as test.c does (fake connection from
+// localhost [127.0.0.1], macros "DEBUG-<name>", Mode defaulting to verify), `-F` fixes the
+// signing clock, `-v`/`-vv` print the callback verdicts and header changes, and `-Q`
+// answers a dataset query read from stdin.
 //
 // Memory per message: the header block (bounded by MaximumHeaders) and the signer/verifier
 // hash states; the body is hashed as it streams and never kept.
@@ -11,7 +16,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <iostream>
 #include <set>
 #include <filesystem>
 #include <map>
@@ -24,6 +32,7 @@
 #include "auth/dkim/verifier.h"
 #include "auth/dns/cache.h"
 #include "auth/dns/cares_resolver.h"
+#include "auth/dns/zone.h"
 #include "auth/mail/address.h"
 #include "auth/mail/header.h"
 #include "common/runtime.h"
@@ -110,6 +119,7 @@ struct DkimConfig {
   RuntimeSettings runtime;
   std::string authserv_id;  ///< resolved HOSTNAME; empty = macro j
   std::shared_ptr<auth::dns::Resolver> resolver;  ///< set by start()
+  std::optional<std::int64_t> fixed_time;  ///< -F with -t: the signing (and x=) clock
 };
 
 std::string hostname() {
@@ -175,6 +185,16 @@ class DkimSession final : public Session {
     qid_ = ctx.queue_id();
     if (too_big_) return finish_early(ctx, Outcome::Security, "header block larger than MaximumHeaders");
 
+    /* RequiredHeaders (-r): RFC 5322 §3.6 field counts; OpenDKIM rejects with 550 5.0.0. */
+    if (s.required_headers) {
+      if (auto why = inkan::dkim::check_required_headers(headers_)) {
+        ctx.log().notice(qid_ + ": RFC5322 header requirement error: " + *why);
+        ctx.summary().add("result", "reject").add("why", *why);
+        ctx.metrics().count_verdict("reject");
+        return Action::reject("550", "5.0.0", *why);
+      }
+    }
+
     /* Sender (SenderHeaders, default From). */
     std::string local, domain;
     for (const auto& hn : s.sender_headers) {
@@ -218,7 +238,10 @@ class DkimSession final : public Session {
         if (s.log_why) ctx.log().info(qid_ + ": skipping signing: a recipient is in DontSignMailTo");
         requests_.clear();
       }
-      if (!requests_.empty()) return start_signing(ctx);
+      if (!requests_.empty()) {
+        signing_ = true;
+        return start_signing(ctx);
+      }
       if (s.log_why) ctx.log().info(qid_ + ": no signing table match for '" + printable(local + "@" + domain) + "'");
     } else if (s.log_why && s.sign) {
       ctx.log().info(qid_ + ": " + printable(origin.why, 200));
@@ -231,9 +254,26 @@ class DkimSession final : public Session {
       }
     }
     // Mail from internal hosts is not verified (it goes down the signing path, §2.4).
-    if (!s.verify || origin.internal) {
+    // With signing off (Mode v) there is no signing path: everything is verified.
+    if (!s.verify || (origin.internal && s.sign)) {
       ctx.summary().add("result", origin.internal ? "not-signed" : "skipped");
       return Action::accept();
+    }
+    // No From, or one that does not parse: OpenDKIM cannot verify (dkim_eoh → syntax) and
+    // answers "dkim=permerror (bad message/signature format)" at EOM (lab, opendkim 2.11).
+    auto from = std::find_if(headers_.begin(), headers_.end(), [](const auth::mail::Field& f) { return f.is("From"); });
+    if (from == headers_.end() || domain.empty()) {
+      bool parsed = false;
+      if (from != headers_.end()) {
+        auto boxes = auth::mail::parse_address_list(from->value);
+        parsed = boxes && !boxes->empty() && !(*boxes)[0].domain.empty();
+      }
+      if (!parsed) {
+        bad_format_ = true;
+        verified_ = from != headers_.end();  // test mode: "message not signed" (as opendkim)
+        if (s.log_why) ctx.log().info(qid_ + ": " + (from == headers_.end() ? "no From field" : "From field unparsable"));
+        return Action::cont();
+      }
     }
     return start_verifying(ctx);
   }
@@ -251,10 +291,17 @@ class DkimSession final : public Session {
   Action on_eom(Context& ctx, MessageOps& ops) override {
     if (signer_) return finish_signing(ctx, ops);
     if (verifier_) return finish_verifying(ctx, ops);
+    if (bad_format_) return finish_bad_format(ctx, ops);
     return Action::accept();
   }
 
   void on_abort(Context&) override { reset(); }
+
+  /* For test mode (-t): what the last message produced. */
+  bool verified() const noexcept { return verified_; }
+  const std::vector<auth::dkim::SignatureResult>& last_results() const noexcept { return last_results_; }
+  const std::string& sign_error() const noexcept { return sign_error_; }
+  bool signing() const noexcept { return signing_; }
 
  private:
   static constexpr std::size_t kMaxRecipients = 10000;  // local policy (Postfix's default limit is 1000)
@@ -270,6 +317,9 @@ class DkimSession final : public Session {
     ar_count_ = sig_count_ = 0;
     too_big_ = malformed_ = false;
     qid_.clear();
+    verified_ = signing_ = bad_format_ = false;
+    last_results_.clear();
+    sign_error_.clear();
   }
 
   std::string our_authserv_id(Context& ctx) const {
@@ -321,6 +371,7 @@ class DkimSession final : public Session {
                                                               : auth::crypto::SignAlg::RsaSha256;
       }
       spec.canon = s.canonicalization;
+      spec.style = auth::dkim::SignatureStyle::OpenDkim;  // OpenDKIM's exact field layout (anchor-features.md §2.6)
       // h= lists the names as spelled in the message, in message order (OpenDKIM); the
       // signer lists each name once per occurrence.
       auto listed = [](const std::vector<std::string>& v, std::string_view n) {
@@ -338,6 +389,7 @@ class DkimSession final : public Session {
       if (s.signature_ttl > 0) spec.expire_after = s.signature_ttl;
       opt.signatures.push_back(std::move(spec));
     }
+    if (cfg_->fixed_time) opt.clock = auth::dkim::fixed_clock(*cfg_->fixed_time);  // -F (test mode)
     signer_ = std::make_unique<auth::dkim::Signer>(std::move(opt));
     for (const auto& f : headers_) {
       // RemoveOldSignatures: old signatures are deleted, so they are not part of what we sign.
@@ -355,6 +407,7 @@ class DkimSession final : public Session {
     auto fields = signer_->finish();
     signer_.reset();
     if (!fields) {
+      sign_error_ = fields.error().reason;
       ctx.log().error(qid_ + ": signature generation error: " + fields.error().reason);
       DkimAction a = s.actions.signature_error;
       ctx.summary().add("result", "sign-error").add("action", auth::config::to_string(a));
@@ -392,6 +445,37 @@ class DkimSession final : public Session {
 
   /* ---- verifying ---- */
 
+  /// A message OpenDKIM cannot verify (no or unparsable From): accepted whatever the On-*
+  /// settings, with "dkim=permerror (bad message/signature format)" unless IgnoreMalformedMail.
+  Action finish_bad_format(Context& ctx, MessageOps& ops) {
+    const auto& s = cfg_->s;
+    ctx.summary().add("result", "permerror").add("why", "bad message format");
+    ctx.metrics().count_verdict("malformed");
+    if (s.ignore_malformed) return Action::accept();
+    std::string id = our_authserv_id(ctx);
+    remove_forged_ar(ctx, ops, id);
+    inkan::dkim::ArOptions ao;
+    ao.authserv_id = id;
+    if (auto r = ops.insert_header(s.header_index, "Authentication-Results", lead(inkan::dkim::format_ar_bad_format(ao))); !r) {
+      throw std::runtime_error(r.error().reason);
+    }
+    if (s.software_header) add_software_header(ctx, ops);
+    return Action::accept();
+  }
+
+  /// Deletes existing AR fields carrying our authserv-id (RFC 8601 §5), bottom up so the
+  /// indexes stay valid (#185).
+  void remove_forged_ar(Context& ctx, MessageOps& ops, const std::string& id) {
+    for (auto it = ar_.rbegin(); it != ar_.rend(); ++it) {
+      if (inkan::dkim::should_remove_ar(it->second, id, cfg_->s)) {
+        if (auto r = ops.delete_header("Authentication-Results", static_cast<int>(it->first)); !r) {
+          throw std::runtime_error(r.error().reason);
+        }
+        ctx.log().notice(qid_ + ": removed Authentication-Results carrying our authserv-id");
+      }
+    }
+  }
+
   Action start_verifying(Context& ctx) {
     const auto& s = cfg_->s;
     auth::dkim::VerifyOptions opt;
@@ -400,6 +484,7 @@ class DkimSession final : public Session {
     opt.min_rsa_bits = s.minimum_key_bits;
     opt.key_lookup = auth::dkim::KeyLookup::Blocking;
     opt.dns_wait = std::chrono::seconds(s.dns_timeout == 0 ? 30 : s.dns_timeout);
+    if (cfg_->fixed_time) opt.clock = auth::dkim::fixed_clock(*cfg_->fixed_time);  // -F (test mode)
     if (!cfg_->resolver) throw std::runtime_error("resolver not started");
     verifier_ = std::make_unique<auth::dkim::Verifier>(std::move(opt), *cfg_->resolver);
     for (const auto& f : headers_) (void)verifier_->add_header(f);
@@ -412,6 +497,10 @@ class DkimSession final : public Session {
     const auto& s = cfg_->s;
     auto results = verifier_->finish();
     verifier_.reset();
+    // MustBeSigned and Minimum demote passing signatures (OpenDKIM's local policies).
+    inkan::dkim::apply_verify_policies(results, s, headers_);
+    verified_ = true;
+    last_results_ = results;
     Outcome o = inkan::dkim::classify(results);
     DkimAction a = inkan::dkim::action_for(s.actions, o);
 
@@ -447,19 +536,14 @@ class DkimSession final : public Session {
 
     /* Headers: remove forged AR with our authserv-id (RFC 8601 §5), then add ours. */
     std::string id = our_authserv_id(ctx);
-    for (auto it = ar_.rbegin(); it != ar_.rend(); ++it) {  // bottom up: indexes stay valid (#185)
-      if (inkan::dkim::should_remove_ar(it->second, id, s)) {
-        if (auto r = ops.delete_header("Authentication-Results", static_cast<int>(it->first)); !r) {
-          throw std::runtime_error(r.error().reason);
-        }
-        ctx.log().notice(qid_ + ": removed Authentication-Results carrying our authserv-id");
-      }
-    }
+    remove_forged_ar(ctx, ops, id);
     if (o != Outcome::NoSignature || s.always_add_ar) {
       inkan::dkim::ArOptions ao;
       ao.authserv_id = id;
       ao.header_b = !s.no_header_b;
       ao.unprotected_key = s.unprotected_key;
+      // Keys from TestPublicKeys/TestDNSData did not come from DNS: no "; unprotected" (lab).
+      ao.unprotected = s.test_dns.empty();
       std::string v = inkan::dkim::format_ar_value(results, ao);
       if (auto r = ops.insert_header(s.header_index, "Authentication-Results", lead(v)); !r) {
         throw std::runtime_error(r.error().reason);
@@ -483,7 +567,247 @@ class DkimSession final : public Session {
   std::size_t ar_count_ = 0, sig_count_ = 0;
   bool too_big_ = false, malformed_ = false;
   std::string qid_;
+  bool verified_ = false, signing_ = false, bad_format_ = false;
+  std::vector<auth::dkim::SignatureResult> last_results_;
+  std::string sign_error_;
 };
+
+/* ---------------- test mode (opendkim -t) ---------------- */
+
+// sysexits.h values opendkim's test mode returns.
+constexpr int kExOk = 0;
+constexpr int kExDataErr = 65;
+constexpr int kExUnavailable = 69;
+constexpr int kExSoftware = 70;
+constexpr int kExOsErr = 71;
+
+/// Longest input line read at once (test.c reads with fgets into MAXBUFRSZ = 65536 bytes).
+constexpr std::size_t kTestLineBytes = 65535;
+/// Largest header field in test mode (test.c: "header '...' too large" past MAXBUFRSZ).
+constexpr std::size_t kTestFieldBytes = 65535;
+/// Body bytes handed to the session at once (test.c flushes its 64 KiB buffer).
+constexpr std::size_t kTestBodyChunk = 65536 - 3;
+
+const char* smfis_name(Verdict v) {
+  switch (v) {
+    case Verdict::Continue: return "SMFIS_CONTINUE";
+    case Verdict::Accept: return "SMFIS_ACCEPT";
+    case Verdict::Reject: return "SMFIS_REJECT";
+    case Verdict::TempFail: return "SMFIS_TEMPFAIL";
+    case Verdict::Discard: return "SMFIS_DISCARD";
+    case Verdict::Quarantine: return "SMFIS_ACCEPT";
+    case Verdict::Skip: return "SMFIS_SKIP";
+  }
+  return "SMFIS_CONTINUE";
+}
+
+/// The fake milter context of test mode: macros answer "DEBUG-<name>" as test.c's
+/// dkimf_test_getsymval does (so {auth_type} is set and the client counts as authenticated,
+/// and the queue id is "DEBUG-i"); header changes are printed with -vv.
+class TestContext final : public Context, public MessageOps {
+ public:
+  TestContext(Logger& log, Metrics& m, int verbose) : log_(log), metrics_(m), verbose_(verbose) {}
+
+  std::optional<std::string> macro(std::string_view name) const override { return "DEBUG-" + std::string(name); }
+  std::string queue_id() const override { return "DEBUG-i"; }
+  LogLine& summary() override { return line_; }
+  Logger& log() override { return log_; }
+  Metrics& metrics() override { return metrics_; }
+
+  auth::Result<void> add_header(std::string_view name, std::string_view value) override {
+    if (verbose_ > 1) std::printf("### ADDHEADER: hname='%.*s' hvalue='%.*s'\n", int(name.size()), name.data(), int(value.size()), value.data());
+    added.emplace_back(name, value);
+    return {};
+  }
+  auth::Result<void> insert_header(int index, std::string_view name, std::string_view value) override {
+    if (verbose_ > 1) {
+      std::printf("### INSHEADER: idx=%d hname='%.*s' hvalue='%.*s'\n", index, int(name.size()), name.data(), int(value.size()),
+                  value.data());
+    }
+    added.emplace_back(name, value);
+    return {};
+  }
+  auth::Result<void> change_header(std::string_view name, int index, std::string_view value) override {
+    if (verbose_ > 1) {
+      std::printf("### CHGHEADER: hname='%.*s' idx=%d hvalue='%.*s'\n", int(name.size()), name.data(), index, int(value.size()),
+                  value.data());
+    }
+    return {};
+  }
+  auth::Result<void> delete_header(std::string_view name, int index) override {
+    if (verbose_ > 1) std::printf("### CHGHEADER: hname='%.*s' idx=%d hvalue='(null)'\n", int(name.size()), name.data(), index);
+    return {};
+  }
+  auth::Result<void> replace_body(std::span<const unsigned char>) override { return {}; }
+  void progress() override {
+    if (verbose_ > 1) std::printf("### PROGRESS\n");
+  }
+
+  /// Ends a message: logs the summary line as the runtime would.
+  void end_message() {
+    if (!line_.empty()) log_.info("DEBUG-i: " + line_.str());
+    line_.clear();
+    added.clear();
+  }
+
+  std::vector<std::pair<std::string, std::string>> added;  ///< headers added to this message
+
+ private:
+  Logger& log_;
+  Metrics& metrics_;
+  int verbose_;
+  LogLine line_;
+};
+
+/// Reads one line of at most kTestLineBytes (fgets semantics): `newline` tells whether it
+/// ended with '\n' (which is not stored). False at end of input with nothing read.
+bool read_test_line(std::istream& in, std::string& line, bool& newline) {
+  line.clear();
+  newline = false;
+  auto* buf = in.rdbuf();
+  while (line.size() < kTestLineBytes) {
+    int c = buf->sbumpc();
+    if (c == std::char_traits<char>::eof()) return !line.empty();
+    if (c == '\n') {
+      newline = true;
+      return true;
+    }
+    line.push_back(static_cast<char>(c));
+  }
+  return true;
+}
+
+/// Feeds one RFC 5322 file through a session as test.c's dkimf_testfile does and prints the
+/// outcome. Returns an EX_* code.
+int test_one_file(DkimSession& session, TestContext& ctx, std::istream& in, const std::string& file,
+                  const std::string& prog, bool strict, int verbose) {
+  auto report = [&](const std::string& where, const Action& a) {
+    if (verbose > 1 && a.reply) {
+      std::printf("### SETREPLY: rcode='%s' xcode='%s' replytxt='%s'\n", a.reply->rcode.c_str(), a.reply->xcode.c_str(),
+                  a.reply->text.c_str());
+    }
+    if (verbose > 1 && a.verdict == Verdict::Quarantine) std::printf("### QUARANTINE: reason='%s'\n", a.quarantine_reason.c_str());
+    if (verbose > 1 || (verbose == 1 && a.verdict != Verdict::Continue)) {
+      std::fflush(stdout);
+      std::fprintf(stderr, "%s: %s: %s returned %s\n", prog.c_str(), file.c_str(), where.c_str(), smfis_name(a.verdict));
+    }
+  };
+  auto stops = [](const Action& a) { return a.verdict != Verdict::Continue && a.verdict != Verdict::Skip; };
+
+  const std::string envfrom[] = {"<sender@example.org>"};
+  const std::string envrcpt[] = {"<recipient@example.com>"};
+  Action a = session.on_envfrom(ctx, envfrom);
+  report("mlfi_envfrom()", a);
+  if (stops(a)) return kExSoftware;
+  a = session.on_envrcpt(ctx, envrcpt);
+  report("mlfi_envrcpt()", a);
+  if (stops(a)) return kExSoftware;
+
+  bool inheaders = true;
+  std::string field;  // the header being assembled (continuations joined with "\n")
+  std::size_t lineno = 0, field_line = 0;
+  std::string body;
+  auto flush_field = [&](std::size_t at) -> int {
+    auto colon = field.find(':');
+    if (colon == std::string::npos) {
+      std::fprintf(stderr, "%s: %s: line %zu: header malformed\n", prog.c_str(), file.c_str(), at);
+      return kExDataErr;
+    }
+    std::string_view value = std::string_view(field).substr(colon + 1);
+    if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    Action h = session.on_header(ctx, std::string_view(field).substr(0, colon), value);
+    report("line " + std::to_string(field_line) + ": mlfi_header()", h);
+    if (stops(h)) return kExSoftware;
+    field.clear();
+    return kExOk;
+  };
+  auto end_headers = [&]() -> int {
+    Action e = session.on_eoh(ctx);
+    report("mlfi_eoh()", e);
+    return stops(e) ? kExSoftware : kExOk;
+  };
+  auto flush_body = [&]() -> int {
+    if (body.empty()) return kExOk;
+    std::span<const unsigned char> chunk(reinterpret_cast<const unsigned char*>(body.data()), body.size());
+    Action b = session.on_body(ctx, chunk);
+    body.clear();
+    report("mlfi_body()", b);
+    return stops(b) ? kExSoftware : kExOk;
+  };
+
+  std::string line;
+  bool newline = false;
+  while (read_test_line(in, line, newline)) {
+    ++lineno;
+    bool cr = !line.empty() && line.back() == '\r';
+    if (!cr && strict) {
+      std::fprintf(stderr, "%s: %s: line %zu: not CRLF-terminated\n", prog.c_str(), file.c_str(), lineno);
+      return kExDataErr;
+    }
+    if (cr) line.pop_back();
+    if (inheaders) {
+      if (line.empty()) {
+        if (!field.empty()) {
+          if (int rc = flush_field(lineno); rc != kExOk) return rc;
+        }
+        inheaders = false;
+        if (int rc = end_headers(); rc != kExOk) return rc;
+        continue;
+      }
+      if (line.front() == ' ' || line.front() == '\t') {
+        if (field.size() + 1 + line.size() > kTestFieldBytes) {
+          std::fprintf(stderr, "%s: %s: line %zu: header '%.20s...' too large\n", prog.c_str(), file.c_str(), lineno,
+                       field.c_str());
+          return kExDataErr;
+        }
+        field += "\n" + line;
+      } else {
+        if (!field.empty()) {
+          if (int rc = flush_field(lineno); rc != kExOk) return rc;
+        }
+        field = line;
+        field_line = lineno;
+      }
+    } else {
+      if (body.size() + line.size() + 2 > kTestBodyChunk) {
+        if (int rc = flush_body(); rc != kExOk) return rc;
+      }
+      body += line;
+      if (newline) body += "\r\n";
+    }
+  }
+  if (inheaders && !field.empty()) {  // unprocessed partial header
+    if (int rc = flush_field(lineno); rc != kExOk) return rc;
+    if (int rc = end_headers(); rc != kExOk) return rc;
+    inheaders = false;
+  }
+  if (inheaders) {
+    std::fprintf(stderr, "%s: %s: warning: no headers on input\n", prog.c_str(), file.c_str());
+    if (int rc = end_headers(); rc != kExOk) return rc;
+  }
+  if (int rc = flush_body(); rc != kExOk) return rc;
+  Action eom = session.on_eom(ctx, ctx);
+  report("mlfi_eom()", eom);
+
+  /* The outcome, as test.c prints it. */
+  if (session.verified()) {
+    std::printf("%s\n", inkan::dkim::format_test_verification(prog, file, session.last_results()).c_str());
+  }
+  if (session.signing()) {
+    bool any = false;
+    for (const auto& [name, value] : ctx.added) {
+      if (!auth::config::iequals(name, "DKIM-Signature")) continue;
+      any = true;
+      if (verbose < 2) std::printf("%s: %s:\n%s: %s\n", prog.c_str(), file.c_str(), name.c_str(), value.c_str());
+    }
+    if (!any) {
+      std::printf("%s: %s: no signature added: %s\n", prog.c_str(), file.c_str(),
+                  session.sign_error().empty() ? "unknown error" : session.sign_error().c_str());
+    }
+  }
+  ctx.end_message();
+  return kExOk;
+}
 
 /* ---------------- the app ---------------- */
 
@@ -507,9 +831,12 @@ class DkimApp final : public MilterApp {
         {'S', true, "alg", "signature algorithm"},
         {'T', true, "secs", "DNS timeout"},
         {'W', false, "", "LogWhy"},
-        {'L', true, "min", "(not supported: partial signatures)"},
+        {'L', true, "min[%+]", "Minimum: body coverage required of l= signatures"},
         {'o', true, "omit", "headers to omit from signing"},
-        {'r', false, "", "(not supported: RequiredHeaders)"},
+        {'r', false, "", "RequiredHeaders: reject mail breaking RFC 5322 header counts"},
+        {'t', true, "files", "test mode: process RFC 5322 files (comma-separated, - = stdin) and exit"},
+        {'F', true, "time", "fixed signing time (seconds since the epoch; with -t)"},
+        {'Q', false, "", "dataset query test: reads a dataset and 'query/n' from stdin"},
         {'e', true, "name", "print one configuration value and exit"},
         {'X', false, "", "accepted (deprecated keywords are always tolerated)"},
     };
@@ -517,6 +844,9 @@ class DkimApp final : public MilterApp {
     info_.needs.change_headers = true;
     info_.needs.quarantine = true;
     info_.needs.envrcpt = true;
+    // on_envfrom and on_envrcpt only record: Postfix need not wait for them (protocol.h).
+    info_.needs.no_reply_mail = true;
+    info_.needs.no_reply_rcpt = true;
     info_.needs.header_leading_space = true;
     info_.metrics_prefix = "inkan_dkim";
   }
@@ -526,6 +856,7 @@ class DkimApp final : public MilterApp {
   void apply_command_line(const CommandLine& cl) override { cl_ = cl; }
 
   void load_config(const std::string& path, ConfigFormat format) override {
+    if (cl_.extra('Q')) std::exit(run_query_mode());
     auto c = std::make_shared<DkimConfig>();
     if (!path.empty()) {
       bool yaml = format == ConfigFormat::Yaml;
@@ -569,6 +900,10 @@ class DkimApp final : public MilterApp {
       print_value(*cl_.extra('e'), c->s);
       std::exit(0);
     }
+    if (cl_.extra('t')) {
+      std::fflush(stdout);
+      std::exit(run_test_mode(std::move(c), *cl_.extra('t')));
+    }
     cfg_.set(std::move(c));
     loaded_once_ = true;
   }
@@ -588,7 +923,10 @@ class DkimApp final : public MilterApp {
     auto old = cfg_.get();
     load_config(path, format);
     auto c = std::make_shared<DkimConfig>(*cfg_.get());
-    if (c->s.nameservers != old->s.nameservers || c->s.dns_timeout != old->s.dns_timeout) make_resolver(c->s);
+    if (c->s.nameservers != old->s.nameservers || c->s.dns_timeout != old->s.dns_timeout ||
+        c->s.test_dns != old->s.test_dns) {
+      make_resolver(c->s);
+    }
     c->resolver = resolver_;
     if (log_) {
       for (const auto& w : c->s.warnings) log_->warning(w);
@@ -602,6 +940,13 @@ class DkimApp final : public MilterApp {
 
  private:
   void make_resolver(const DkimSettings& s) {
+    if (!s.test_dns.empty()) {
+      // TestPublicKeys / TestDNSData: keys come from the configured records, not DNS.
+      auto z = std::make_shared<auth::dns::ZoneResolver>();
+      for (const auto& [name, txt] : s.test_dns) z->add_txt(name, std::string_view(txt));
+      resolver_ = z;
+      return;
+    }
     auth::dns::CaresResolver::Options o;
     o.nameservers = s.nameservers;
     if (s.dns_timeout > 0) {
@@ -632,6 +977,7 @@ class DkimApp final : public MilterApp {
         case 'b':
           s.sign = value.find('s') != std::string::npos;
           s.verify = value.find('v') != std::string::npos;
+          s.mode_set = true;
           if (!s.sign && !s.verify) bad("-b", "unknown mode \"" + value + "\"");
           break;
         case 'c': {
@@ -685,14 +1031,130 @@ class DkimApp final : public MilterApp {
           s.omit_headers = auth::config::resolve_header_list(items, auth::config::opendkim_default_omit_headers());
           break;
         }
-        case 'L': bad("-L", "partial-signature acceptance (Minimum) is not supported"); break;
-        case 'r': bad("-r", "RequiredHeaders is not supported"); break;
+        case 'L': {
+          auto m = auth::config::parse_body_minimum(value);
+          if (!m) bad("-L", m.error().reason);
+          s.minimum = *m;
+          break;
+        }
+        case 'r': s.required_headers = true; break;
+        case 'F': {
+          auto n = parse_unsigned(value);
+          if (!n) bad("-F", "illegal value");
+          break;
+        }
         default: break;
       }
     }
     if (!s.keys.empty() && !s.key_table && (s.keys.front().key.empty() || s.keys.front().selector.empty())) {
       bad("KeyFile", "KeyFile and Selector must both be defined or both be undefined");
     }
+  }
+
+  /// opendkim -t: the files through a session of the loaded configuration (Mode defaults to
+  /// verify only), from "localhost" [127.0.0.1]. Returns an EX_* code.
+  int run_test_mode(std::shared_ptr<DkimConfig> c, const std::string& files) {
+    const std::string prog = info_.name;
+    if (!c->s.mode_set) {  // dkimf_config_load: testmode ? DKIMF_MODE_VERIFIER : default
+      c->s.sign = false;
+      c->s.verify = true;
+    }
+    if (auto f = cl_.extra('F')) c->fixed_time = static_cast<std::int64_t>(*parse_unsigned(*f));
+    try {
+      make_resolver(c->s);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "%s: %s\n", prog.c_str(), e.what());
+      return kExOsErr;
+    }
+    c->resolver = resolver_;
+    Logger log;
+    Logger::Options lo;
+    lo.ident = c->s.syslog_name.empty() ? prog : c->s.syslog_name;
+    lo.to_syslog = c->s.syslog;
+    lo.to_stderr = false;
+    lo.verbose = c->s.log_why ? 1 : 0;
+    log.configure(lo);
+    Metrics metrics(info_.metrics_prefix);
+    TestContext ctx(log, metrics, cl_.verbose);
+
+    ConnInfo conn;
+    conn.hostname = "localhost";
+    conn.peer.family = PeerAddress::Family::Inet;
+    conn.peer.address = "127.0.0.1";
+    std::shared_ptr<const DkimConfig> cfg = std::move(c);
+    DkimSession session(cfg, keys_, conn);
+    Action a = session.on_connect(ctx, conn);
+    if (cl_.verbose > 1 || (cl_.verbose == 1 && a.verdict != Verdict::Continue)) {
+      std::fprintf(stderr, "%s: mlfi_connect() returned %s\n", prog.c_str(), smfis_name(a.verdict));
+    }
+    if (a.verdict != Verdict::Continue) return kExSoftware;
+
+    for (std::size_t p = 0; p <= files.size();) {
+      auto q = files.find(',', p);
+      if (q == std::string::npos) q = files.size();
+      std::string file = files.substr(p, q - p);
+      p = q + 1;
+      if (file.empty()) continue;  // strtok_r skips empty items
+      int rc;
+      if (file == "-") {
+        rc = test_one_file(session, ctx, std::cin, "(stdin)", prog, cfg->s.strict_test_mode, cl_.verbose);
+      } else {
+        std::ifstream in(file, std::ios::binary);
+        if (!in) {
+          std::fprintf(stderr, "%s: %s: fopen(): %s\n", prog.c_str(), file.c_str(), std::strerror(errno));
+          return kExUnavailable;
+        }
+        rc = test_one_file(session, ctx, in, file, prog, cfg->s.strict_test_mode, cl_.verbose);
+      }
+      std::fflush(stdout);
+      if (rc != kExOk) return rc;
+    }
+    session.on_close(ctx);
+    if (cl_.verbose > 1) std::fprintf(stderr, "%s: mlfi_close() returned SMFIS_CONTINUE\n", prog.c_str());
+    return kExOk;
+  }
+
+  /// opendkim -Q: a dataset spec and a "query/n" line from stdin; prints the answer.
+  int run_query_mode() {
+    const std::string prog = info_.name;
+    const bool tty = isatty(0) != 0;
+    auto read_line = [](std::string& out) {
+      out.clear();
+      int ch;
+      while ((ch = std::getchar()) != EOF && ch != '\n') {
+        if (out.size() < kTestLineBytes) out.push_back(static_cast<char>(ch));
+      }
+      if (!out.empty() && out.back() == '\r') out.pop_back();
+      return !(ch == EOF && out.empty());
+    };
+    if (tty) {
+      std::printf("%s: enter data set description\n\tcsl:entry1[,entry2[,...]]\n\tfile:path\n\trefile:path\n", prog.c_str());
+    }
+    std::string spec, query;
+    if (!read_line(spec)) {
+      std::fprintf(stderr, "%s: fgets(): end of input\n", prog.c_str());
+      return kExOsErr;
+    }
+    std::optional<auth::config::Dataset> d;
+    try {
+      d.emplace(auth::config::Dataset::open(spec, false, "-Q"));
+    } catch (const ConfigError& e) {
+      std::fprintf(stderr, "%s: %s: dkimf_db_open(): %s\n", prog.c_str(), spec.c_str(), e.message().c_str());
+      return kExSoftware;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "%s: %s: dkimf_db_open(): %s\n", prog.c_str(), spec.c_str(), e.what());
+      return kExSoftware;
+    }
+    if (tty) std::printf("%s: enter 'query/n' where 'n' is number of fields to request\n", prog.c_str());
+    if (!read_line(query)) {
+      std::fprintf(stderr, "%s: fgets(): end of input\n", prog.c_str());
+      return kExOsErr;
+    }
+    auto ans = inkan::dkim::answer_dataset_query(*d, query, prog);
+    std::fputs(ans.err.c_str(), stderr);
+    std::fputs(ans.out.c_str(), stdout);
+    std::fflush(stdout);
+    return ans.exit_code;
   }
 
   void print_value(const std::string& name, const DkimSettings& s) {

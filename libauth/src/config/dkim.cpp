@@ -62,6 +62,33 @@ std::optional<DkimAction> parse_dkim_action(std::string_view text) noexcept {
   }
 }
 
+Result<BodyMinimum> parse_body_minimum(std::string_view text) {
+  // dkimf_config_load: strtoul(str, &p, 10) (leading blanks skipped), '-' refused,
+  // > UINT_MAX refused, then only *p is looked at: '%' (≤ 100), '+' or the end.
+  constexpr std::uint64_t kUintMax = 0xFFFFFFFFu;  // conf_sigmin is an unsigned int
+  const auto illegal = [] { return fail(ErrorCode::Syntax, "illegal value for \"Minimum\""); };
+  std::size_t i = 0;
+  while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+  if (i < text.size() && text[i] == '-') return illegal();
+  if (i < text.size() && text[i] == '+') ++i;  // strtoul accepts a sign
+  BodyMinimum m;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+    m.value = m.value * 10 + static_cast<std::uint64_t>(text[i] - '0');
+    if (m.value > kUintMax) return illegal();
+    ++i;
+  }
+  if (i == text.size()) return m;
+  if (text[i] == '%') {
+    if (m.value > 100) return illegal();
+    m.kind = BodyMinimum::Kind::Percent;
+  } else if (text[i] == '+') {
+    m.kind = BodyMinimum::Kind::MaxAppended;
+  } else {
+    return illegal();
+  }
+  return m;
+}
+
 const std::vector<std::string>& opendkim_default_sign_headers() {
   static const std::vector<std::string> k{
       "from",          "reply-to",      "subject",         "date",          "to",
@@ -85,6 +112,13 @@ const std::vector<KeywordInfo>& dkim_keywords() {
       {"AuthservIDWithJobID", KS::Implemented, ""},
       {"Background", KS::Implemented, ""},
       {"BaseDirectory", KS::Implemented, ""},
+      {"IgnoreMalformedMail", KS::Implemented, ""},
+      {"Minimum", KS::Implemented, ""},
+      {"MustBeSigned", KS::Implemented, ""},
+      {"RequiredHeaders", KS::Implemented, ""},
+      {"StrictTestMode", KS::Implemented, ""},
+      {"TestDNSData", KS::Implemented, ""},
+      {"TestPublicKeys", KS::Implemented, ""},
       {"BogusKey", KS::Implemented, "no DNSSEC validation: no key is ever bogus"},
       {"Canonicalization", KS::Implemented, ""},
       {"DNSTimeout", KS::Implemented, ""},
@@ -160,7 +194,6 @@ const std::vector<KeywordInfo>& dkim_keywords() {
       {"ReportBccAddress", KS::Ignored, "no failure reports are sent"},
       {"ResolverTracing", KS::Ignored, "debugging knob"},
       {"SoftStart", KS::Ignored, "no LDAP/SQL back-ends"},
-      {"StrictTestMode", KS::Ignored, "test mode (-t) only"},
       {"TemporaryDirectory", KS::Ignored, "no temporary files are written"},
       {"TrustAnchorFile", KS::Ignored, "no DNSSEC validation: keys are reported 'unprotected'"},
       {"ATPSDomains", KS::Ignored, "ATPS (RFC 6541, experimental) is not implemented"},
@@ -205,10 +238,8 @@ const std::vector<KeywordInfo>& dkim_keywords() {
       {"CaptureUnknownErrors", KS::RefusedIfOn, "quarantining on internal errors is not implemented"},
       {"Diagnostics", KS::RefusedIfOn, "z= diagnostics are not implemented"},
       {"DomainKeysCompat", KS::RefusedIfOn, "DomainKeys (RFC 4870, historic) is not implemented"},
-      {"IgnoreMalformedMail", KS::RefusedIfOn, "not implemented"},
       {"Quarantine", KS::RefusedIfOn, "use On-BadSignature quarantine"},
       {"RequestReports", KS::RefusedIfOn, "r=y failure-report requests are not implemented"},
-      {"RequiredHeaders", KS::RefusedIfOn, "RFC 5322 header-count checks are not implemented"},
       {"SendReports", KS::RefusedIfOn, "RFC 6651 failure reports are not implemented"},
       {"StrictHeaders", KS::RefusedIfOn, "not implemented"},
       {"WeakSyntaxChecks", KS::RefusedIfOn, "not implemented"},
@@ -224,9 +255,7 @@ const std::vector<KeywordInfo>& dkim_keywords() {
       {"IdentityHeader", KS::Refused, "not implemented"},
       {"IdentityHeaderRemove", KS::Refused, "not implemented"},
       {"LuaOnlySigning", KS::Refused, "Lua policy scripts are not supported"},
-      {"MaximumSignedBytes", KS::Refused, "l= signing is not implemented"},
-      {"Minimum", KS::Refused, "partial-signature acceptance is not implemented"},
-      {"MustBeSigned", KS::Refused, "not implemented"},
+      {"MaximumSignedBytes", KS::Refused, "signing only part of the body (l=) needs a body-length limit in the signer"},
       {"On-ReputationError", KS::Refused, "reputation is not supported"},
       {"POPDBFile", KS::Refused, "POP-before-SMTP is not supported; use SASL or InternalHosts"},
       {"RateLimits", KS::Refused, "reputation rate limits are not supported"},
@@ -252,8 +281,6 @@ const std::vector<KeywordInfo>& dkim_keywords() {
       {"SenderMacro", KS::Refused, "not implemented; use SenderHeaders"},
       {"SetupPolicyScript", KS::Refused, "Lua policy scripts are not supported"},
       {"StatisticsPolicyScript", KS::Refused, "Lua policy scripts are not supported"},
-      {"TestDNSData", KS::Refused, "test hooks are not supported; run a local DNS server"},
-      {"TestPublicKeys", KS::Refused, "test hooks are not supported; run a local DNS server"},
       {"TrustSignaturesFrom", KS::Refused, "not implemented"},
   };
   return k;
@@ -338,6 +365,10 @@ bool DkimSettings::same_as(const DkimSettings& o) const {
          remove_ar_all == o.remove_ar_all && remove_ar_from == o.remove_ar_from &&
          software_header == o.software_header && header_index == o.header_index &&
          nameservers == o.nameservers && dns_timeout == o.dns_timeout &&
+         mode_set == o.mode_set && minimum == o.minimum && must_be_signed == o.must_be_signed &&
+         required_headers == o.required_headers && ignore_malformed == o.ignore_malformed &&
+         test_dns == o.test_dns &&
+         strict_test_mode == o.strict_test_mode &&
          syslog_success == o.syslog_success && log_why == o.log_why && log_results == o.log_results;
 }
 
@@ -387,6 +418,7 @@ void parse_mode(DkimSettings& s, const Where& w, std::string_view v) {
   std::string m = lower(trim(v));
   if (m.empty()) w.fail("unknown mode \"\"");
   s.sign = s.verify = false;
+  s.mode_set = true;
   for (char c : m) {
     if (c == 's') {
       s.sign = true;
@@ -556,6 +588,26 @@ DkimKey parse_key_entry(const Where& w, const std::string& name, std::string_vie
   return k;
 }
 
+/// TestPublicKeys lines: "<name><whitespace><TXT value>"; blank and '#' lines skipped.
+std::vector<std::pair<std::string, std::string>> parse_test_key_lines(const Where& w, std::string_view text) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::size_t lineno = 0;
+  while (!text.empty()) {
+    auto nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    ++lineno;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    line = trim(line);
+    if (line.empty() || line.front() == '#') continue;
+    if (out.size() >= kMaxDatasetEntries) w.fail("too many entries");
+    auto sp = line.find_first_of(" \t");
+    if (sp == std::string_view::npos) w.fail("line " + std::to_string(lineno) + ": no record after the name");
+    out.emplace_back(lower(line.substr(0, sp)), std::string(trim(line.substr(sp))));
+  }
+  return out;
+}
+
 void finish_checks(const DkimSettings& s, const std::string& file) {
   // Every key name the SigningTable refers to must exist (OpenDKIM checks per message and
   // tempfails; a literal name is checked here, '%' only per message).
@@ -722,6 +774,11 @@ DkimSettings load_dkim_legacy(const LegacyConfig& cfg, const FileReader& reader)
     k.domain = "%";
     k.selector = selector->value;
     k.key = with_base(base, keyfile->value);
+    // KeyFile is always a path (never inline data): a relative one resolves from the working
+    // directory, i.e. BaseDirectory after the daemon's chdir.
+    if (!k.key.empty() && k.key.front() != '/' && k.key.rfind("./", 0) != 0 && k.key.rfind("../", 0) != 0) {
+      k.key = "./" + k.key;
+    }
     s.keys.push_back(std::move(k));
   }
 
@@ -769,6 +826,36 @@ DkimSettings load_dkim_legacy(const LegacyConfig& cfg, const FileReader& reader)
                          OnOpt{"On-SignatureError", &DkimActions::signature_error}}) {
     if (const Setting* st = get(o.name)) s.actions.*o.field = parse_action(where(st), st->value);
   }
+
+  if (const Setting* st = get("Minimum")) {
+    auto m = parse_body_minimum(st->value);
+    if (!m) where(st).fail(m.error().reason);
+    s.minimum = *m;
+  }
+  if (const Setting* st = get("MustBeSigned")) s.must_be_signed = load_list(where(st), st->value, base, reader, true);
+  flag("RequiredHeaders", s.required_headers);
+  flag("IgnoreMalformedMail", s.ignore_malformed);
+
+  /* Test hooks. */
+  if (const Setting* st = get("TestPublicKeys")) {
+    // libopendkim DKIM_QUERY_FILE: "<name><whitespace><TXT record>" per line.
+    std::string path = with_base(base, std::string(trim(st->value)));
+    auto text = reader(path);
+    if (!text) where(st).fail("cannot read " + path + ": " + text.error().reason);
+    s.test_dns = parse_test_key_lines(where(st), *text);
+  }
+  if (const Setting* st = get("TestDNSData")) {
+    std::string spec = st->value;
+    if (istarts_with(spec, "file:")) spec = "file:" + with_base(base, spec.substr(5));
+    try {
+      Dataset d = Dataset::open(spec, true, "TestDNSData", reader);
+      for (const auto& e : d.entries()) s.test_dns.emplace_back(lower(e.key), e.value);
+    } catch (const ConfigError& e) {
+      if (e.file().empty()) where(st).fail(e.message());
+      throw;
+    }
+  }
+  flag("StrictTestMode", s.strict_test_mode);
 
   /* Headers. */
   str("AuthservID", s.authserv_id);
@@ -972,6 +1059,13 @@ DkimSettings load_dkim_yaml(std::string_view text, const std::string& file, cons
           for (const auto& item : lst()) s.macro_list.push_back(parse_macro_match(item));
         } else if (k == "minimum_key_bits") s.minimum_key_bits = static_cast<unsigned>(parse_number(w, sv(), 0, 16384));
         else if (k == "maximum_signatures_to_verify") s.max_signatures = static_cast<std::size_t>(parse_number(w, sv(), 0, 1000));
+        else if (k == "minimum") {
+          auto m = parse_body_minimum(sv());
+          if (!m) w.fail(m.error().reason);
+          s.minimum = *m;
+        } else if (k == "must_be_signed") s.must_be_signed = lowlist();
+        else if (k == "required_headers") s.required_headers = b();
+        else if (k == "ignore_malformed_mail") s.ignore_malformed = b();
         else if (k == "maximum_headers") s.maximum_headers = static_cast<std::size_t>(parse_number(w, sv(), 0, kDkimMaxConfigNumber));
         else if (k == "unprotected_key") s.unprotected_key = parse_trust(w, sv());
         else if (k == "bogus_key") s.bogus_key = parse_trust(w, sv());

@@ -26,6 +26,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return auth::fail(auth::ErrorCode::Io, "no such file");
   };
   (void)inkan::dkim::ar_authserv_id(parts[4]);
+  // opendkim -Q and Minimum on the same bytes: the KeyTable part as a dataset, the sender
+  // part as the query line and as a Minimum value.
+  (void)auth::config::parse_body_minimum(parts[3]);
+  (void)inkan::dkim::answer_dataset_query(
+      auth::config::Dataset::from_text(parts[1], auth::config::DatasetKind::File, false), parts[3], "fuzz");
   try {
     auto cfg = auth::config::LegacyConfig::parse(parts[0], "fuzz.conf", reader);
     auto s = auth::config::load_dkim_legacy(cfg, reader);

@@ -302,6 +302,7 @@ std::string legal_value(const KeywordInfo& k) {
       {"PidFile", "/run/x.pid"}, {"SyslogFacility", "mail"}, {"SyslogName", "opendkim"},
       {"Nameservers", "127.0.0.1"}, {"BaseDirectory", "/var/lib/x"}, {"AutoRestartRate", "10/1h"},
       {"InternalHosts", "127.0.0.1"}, {"ExternalIgnoreList", "127.0.0.1"}, {"PeerList", "10.0.0.1"},
+      {"TestPublicKeys", "/inc"}, {"TestDNSData", "csl:a=b"}, {"Minimum", "0"},
   };
   if (auto it = special.find(n); it != special.end()) return it->second;
   if (n.rfind("On-", 0) == 0) return "accept";
@@ -461,6 +462,135 @@ TEST(DkimExamples, SingleDomainBothFormsSign) {
     EXPECT_TRUE(select_signing_keys(*s, "bob", "example.org", &err).empty());
     EXPECT_EQ(s->internal_hosts.entries, (std::vector<std::string>{"127.0.0.1", "::1"}));
     EXPECT_EQ(s->canonicalization, (dkim::Canonicalization{dkim::Canon::Relaxed, dkim::Canon::Simple}));
+  }
+}
+
+/* ---- Minimum, MustBeSigned, RequiredHeaders, test hooks, BaseDirectory ---- */
+
+struct MinimumCase {
+  std::string_view name, input;
+  bool ok;
+  BodyMinimum::Kind kind;
+  std::uint64_t value;
+};
+const MinimumCase kMinimumCases[] = {
+    {"Bytes", "1024", true, BodyMinimum::Kind::Bytes, 1024},
+    {"Zero", "0", true, BodyMinimum::Kind::Bytes, 0},
+    {"Empty", "", true, BodyMinimum::Kind::Bytes, 0},  // strtoul("") = 0, *p = '\0'
+    {"Percent", "75%", true, BodyMinimum::Kind::Percent, 75},
+    {"PercentMax", "100%", true, BodyMinimum::Kind::Percent, 100},
+    {"PercentOver", "101%", false, BodyMinimum::Kind::Bytes, 0},
+    {"MaxAppended", "200+", true, BodyMinimum::Kind::MaxAppended, 200},
+    {"TrailingIgnoredAfterSuffix", "50%x", true, BodyMinimum::Kind::Percent, 50},
+    {"Negative", "-5", false, BodyMinimum::Kind::Bytes, 0},
+    {"Garbage", "12k", false, BodyMinimum::Kind::Bytes, 0},
+    {"Letters", "abc", false, BodyMinimum::Kind::Bytes, 0},
+    {"UintMax", "4294967295", true, BodyMinimum::Kind::Bytes, 4294967295u},
+    {"OverUintMax", "4294967296", false, BodyMinimum::Kind::Bytes, 0},
+    {"Huge", "99999999999999999999999999999", false, BodyMinimum::Kind::Bytes, 0},
+    {"LeadingBlank", " 7+", true, BodyMinimum::Kind::MaxAppended, 7},
+};
+class MinimumParse : public testing::TestWithParam<MinimumCase> {};
+TEST_P(MinimumParse, AsDkimfConfigLoad) {
+  const auto& c = GetParam();
+  auto m = parse_body_minimum(c.input);
+  ASSERT_EQ(static_cast<bool>(m), c.ok) << "input '" << c.input << "'";
+  if (!c.ok) {
+    EXPECT_EQ(m.error().reason, "illegal value for \"Minimum\"");
+    return;
+  }
+  EXPECT_EQ(m->kind, c.kind) << c.input;
+  EXPECT_EQ(m->value, c.value) << c.input;
+}
+INSTANTIATE_TEST_SUITE_P(Dkim, MinimumParse, testing::ValuesIn(kMinimumCases),
+                         [](const testing::TestParamInfo<MinimumCase>& i) { return std::string(i.param.name); });
+
+TEST(DkimLegacy, VerificationPolicies) {
+  Files f;
+  f.files["/etc/opendkim/mbs"] = "Message-ID\nReply-To  # comment\n";
+  DkimSettings s = legacy("Minimum 50%\nMustBeSigned file:/etc/opendkim/mbs\nRequiredHeaders yes\n", f);
+  EXPECT_EQ(s.minimum, (BodyMinimum{BodyMinimum::Kind::Percent, 50}));
+  EXPECT_EQ(s.must_be_signed, (std::vector<std::string>{"message-id", "reply-to"}));
+  EXPECT_TRUE(s.required_headers);
+  EXPECT_FALSE(s.ignore_malformed);
+  EXPECT_TRUE(legacy("IgnoreMalformedMail yes\n", f).ignore_malformed);
+  s = legacy("MustBeSigned Subject,X-Foo\nRequiredHeaders no\n", f);
+  EXPECT_EQ(s.must_be_signed, (std::vector<std::string>{"subject", "x-foo"}));
+  EXPECT_FALSE(s.required_headers);
+  EXPECT_EQ(s.minimum.value, 0u);
+  EXPECT_FALSE(s.mode_set);
+  EXPECT_TRUE(legacy("Mode v\n", f).mode_set);
+
+  std::string e = error_of("Mode sv\nMinimum 120%\n", f);
+  EXPECT_NE(e.find("line 2"), std::string::npos) << e;
+  EXPECT_NE(e.find("illegal value for \"Minimum\""), std::string::npos) << e;
+  e = error_of("MustBeSigned refile:/x\n", f);
+  EXPECT_NE(e.find("MustBeSigned"), std::string::npos) << e;
+}
+
+TEST(DkimLegacy, TestPublicKeysAndTestDnsData) {
+  Files f;
+  f.files["/keys"] =
+      "# test keys\n"
+      "sel._domainkey.Example.ORG v=DKIM1; k=rsa; p=MIGf\r\n"
+      "\n"
+      "other._domainkey.example.net\tv=DKIM1; p=\n";
+  f.files["/base/dns"] = "s2._domainkey.example.com v=DKIM1; k=ed25519; p=abc\n";
+  DkimSettings s = legacy("TestPublicKeys /keys\nBaseDirectory /base\nTestDNSData file:dns\nStrictTestMode yes\n", f);
+  ASSERT_EQ(s.test_dns.size(), 3u);
+  EXPECT_EQ(s.test_dns[0], (std::pair<std::string, std::string>{"sel._domainkey.example.org", "v=DKIM1; k=rsa; p=MIGf"}));
+  EXPECT_EQ(s.test_dns[1], (std::pair<std::string, std::string>{"other._domainkey.example.net", "v=DKIM1; p="}));
+  EXPECT_EQ(s.test_dns[2], (std::pair<std::string, std::string>{"s2._domainkey.example.com", "v=DKIM1; k=ed25519; p=abc"}));
+  EXPECT_TRUE(s.strict_test_mode);
+
+  std::string e = error_of("TestPublicKeys /missing\n", f);
+  EXPECT_NE(e.find("TestPublicKeys"), std::string::npos) << e;
+  f.files["/bad"] = "nameonly\n";
+  e = error_of("TestPublicKeys /bad\n", f);
+  EXPECT_NE(e.find("no record"), std::string::npos) << e;
+}
+
+TEST(DkimLegacy, RelativeKeyFileIsAPathFromTheWorkingDirectory) {
+  Files f;
+  // Without BaseDirectory: "./keys/a.private" (a path, never inline key data).
+  DkimSettings s = legacy("Domain example.com\nSelector s\nKeyFile keys/a.private\n", f);
+  ASSERT_EQ(s.keys.size(), 1u);
+  EXPECT_EQ(s.keys[0].key, "./keys/a.private");
+  // With BaseDirectory: resolved against it (the daemon also chdir()s there at start).
+  s = legacy("BaseDirectory /var/lib/dkim\nDomain example.com\nSelector s\nKeyFile keys/a.private\n", f);
+  EXPECT_EQ(s.keys[0].key, "/var/lib/dkim/keys/a.private");
+  EXPECT_EQ(s.base_directory, "/var/lib/dkim");
+  s = legacy("Domain example.com\nSelector s\nKeyFile /etc/dkimkeys/a.private\n", f);
+  EXPECT_EQ(s.keys[0].key, "/etc/dkimkeys/a.private");
+}
+
+TEST(DkimKeywords, StillRefusedNameTheirReason) {
+  Files f;
+  for (const char* k : {"MaximumSignedBytes 1000", "BodyLengthDB csl:a@b", "ChangeRootDirectory /var/lib",
+                        "SetupPolicyScript /x.lua", "ResolverConfiguration /etc/unbound.conf"}) {
+    std::string e = error_of(std::string(k) + "\n", f);
+    std::string name(k, std::string_view(k).find(' '));
+    EXPECT_NE(e.find(name), std::string::npos) << e;
+    EXPECT_NE(e.find("not supported by inkan-dkim"), std::string::npos) << e;
+  }
+}
+
+TEST(DkimYaml, VerificationPolicies) {
+  Files f;
+  DkimSettings s = load_dkim_yaml(
+      "dkim:\n  minimum: 200+\n  must_be_signed: [Message-ID, List-Id]\n  required_headers: true\n"
+      "  ignore_malformed_mail: true\n",
+      "/etc/inkan/inkan.yaml", f.reader());
+  EXPECT_EQ(s.minimum, (BodyMinimum{BodyMinimum::Kind::MaxAppended, 200}));
+  EXPECT_EQ(s.must_be_signed, (std::vector<std::string>{"message-id", "list-id"}));
+  EXPECT_TRUE(s.required_headers);
+  EXPECT_TRUE(s.ignore_malformed);
+  try {
+    (void)load_dkim_yaml("dkim:\n  minimum: lots\n", "/etc/inkan/inkan.yaml", f.reader());
+    ADD_FAILURE() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("illegal value for \"Minimum\""), std::string::npos) << e.what();
+    EXPECT_EQ(e.line(), 2u);
   }
 }
 

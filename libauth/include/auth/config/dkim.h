@@ -52,6 +52,24 @@ struct DkimActions {
   friend bool operator==(const DkimActions&, const DkimActions&) = default;
 };
 
+/// Minimum / `-L min[%+]` (man:opendkim.conf(5)): how much of the body a passing signature
+/// must cover. `Bytes`: at least `value` canonical body bytes signed (all of the body when it
+/// is shorter); `Percent`: at least `value` percent of the canonical body signed;
+/// `MaxAppended`: no more than `value` unsigned bytes after the l= limit. value 0 = no check
+/// (OpenDKIM's default, conf_sigmin 0).
+struct BodyMinimum {
+  enum class Kind { Bytes, Percent, MaxAppended };
+  Kind kind = Kind::Bytes;
+  std::uint64_t value = 0;
+  friend bool operator==(const BodyMinimum&, const BodyMinimum&) = default;
+};
+
+/// Parses a Minimum value as opendkim's dkimf_config_load does: a decimal count (strtoul,
+/// at most UINT_MAX) optionally followed by '%' (then at most 100) or '+'; anything else after
+/// the number, or a leading '-', is an error. Errors: ErrorCode::Syntax with OpenDKIM's text
+/// `illegal value for "Minimum"`.
+Result<BodyMinimum> parse_body_minimum(std::string_view text);
+
 /// How an unprotected (no DNSSEC) or bogus key record is treated (UnprotectedKey, BogusKey).
 enum class KeyTrustAction { None, Neutral, Fail };
 
@@ -114,6 +132,8 @@ struct DkimSettings {
   /* Modes. */
   bool sign = true;
   bool verify = true;
+  /// Mode was configured (`Mode`, `mode:` or -b); without it test mode (-t) only verifies.
+  bool mode_set = false;
 
   /* Signing. */
   dkim::Canonicalization canonicalization{dkim::Canon::Simple, dkim::Canon::Simple};
@@ -154,6 +174,20 @@ struct DkimSettings {
   KeyTrustAction unprotected_key = KeyTrustAction::None;
   KeyTrustAction bogus_key = KeyTrustAction::Fail;
   DkimActions actions;
+  BodyMinimum minimum;  ///< Minimum / -L
+  /// MustBeSigned: header names (lower-case) that, when present, a passing signature's h=
+  /// must cover; otherwise the signature fails with "unprotected header field".
+  std::vector<std::string> must_be_signed;
+  /// RequiredHeaders / -r: reject messages breaking the RFC 5322 §3.6 field counts.
+  bool required_headers = false;
+  /// IgnoreMalformedMail: a message whose From is missing or unparsable is passed without
+  /// the "dkim=permerror (bad message/signature format)" Authentication-Results.
+  bool ignore_malformed = false;
+
+  /* Test hooks (OpenDKIM TestPublicKeys / TestDNSData; -t StrictTestMode). */
+  /// TXT records served instead of DNS when not empty: (owner name, TXT value).
+  std::vector<std::pair<std::string, std::string>> test_dns;
+  bool strict_test_mode = false;  ///< -t: lines not CRLF-terminated are an error
 
   /* Headers. */
   std::string authserv_id;  ///< empty = the MTA's `j` macro; "HOSTNAME" = gethostname()

@@ -1,0 +1,217 @@
+#!/bin/bash
+# inkan-dkim test modes end to end: runs the built binary with -t (verify and sign RFC 5322
+# files through the milter logic), -F, -v/-vv, -r, -L, MustBeSigned, StrictTestMode and -Q,
+# and asserts stdout, stderr and exit codes. When /usr/sbin/opendkim is installed, the same
+# files and configuration go through `opendkim -t` too and the outputs must match (program
+# name aside; the Debian build's "dkim-atps=neutral" AR clause is ignored), which also checks
+# that OpenDKIM verifies what inkan-dkim signs. Keys come from TestPublicKeys: no DNS.
+#
+# usage: test_mode_test.sh /path/to/inkan-dkim [/usr/sbin/opendkim]
+set -u
+BIN=$(readlink -f "$1")
+OD=${2:-/usr/sbin/opendkim}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+status=0
+checks=0
+
+fail() { echo "FAIL: $*"; status=1; }
+# expect_eq NAME GOT WANT
+expect_eq() {
+  checks=$((checks + 1))
+  if [ "$2" != "$3" ]; then
+    fail "$1"
+    echo "  got:  $(printf '%q' "$2")"
+    echo "  want: $(printf '%q' "$3")"
+  fi
+}
+# expect_has NAME HAYSTACK NEEDLE
+expect_has() {
+  checks=$((checks + 1))
+  case "$2" in
+    *"$3"*) ;;
+    *) fail "$1"; echo "  in:   $(printf '%q' "$2")"; echo "  want: $(printf '%q' "$3")" ;;
+  esac
+}
+crlf() { sed 's/\r\{0,1\}$/\r/'; }
+
+openssl genrsa -traditional -out "$T/sel.private" 2048 2>/dev/null || openssl genrsa -out "$T/sel.private" 2048 2>/dev/null
+chmod 600 "$T/sel.private"
+P=$(openssl rsa -in "$T/sel.private" -pubout -outform DER 2>/dev/null | base64 -w0)
+printf '# test keys\nsel._domainkey.example.org v=DKIM1; k=rsa; p=%s\n' "$P" > "$T/keys"
+
+printf 'From: a@example.org\nTo: b@example.com\nDate: Mon, 1 Jan 2024 00:00:00 +0000\nSubject: hello\n\nbody line\n' | crlf > "$T/m.eml"
+printf 'Mode s\nDomain example.org\nSelector sel\nKeyFile %s\nCanonicalization relaxed/relaxed\n' "$T/sel.private" > "$T/sign.conf"
+printf 'Mode v\nTestPublicKeys %s\nAuthservID test.host\n' "$T/keys" > "$T/verify.conf"
+cd "$T" || exit 1
+
+## Signing with a fixed time (-F): deterministic, t= as given.
+out=$("$BIN" -x sign.conf -F 1700000000 -t m.eml); rc=$?
+expect_eq "sign rc" "$rc" 0
+expect_eq "sign first line" "$(printf '%s\n' "$out" | head -1)" "inkan-dkim: m.eml:"
+expect_has "sign header" "$out" "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.org; s=sel;"
+expect_has "sign t=" "$out" "t=1700000000;"
+expect_eq "sign deterministic" "$("$BIN" -x sign.conf -F 1700000000 -t m.eml)" "$out"
+{ printf '%s\n' "$out" | tail -n +2 | crlf; cat m.eml; } > signed.eml
+sed 's/body line/body lime/' signed.eml > bad.eml
+{ printf '%s\n' "$out" | tail -n +2 | crlf; printf 'Message-ID: <1@example.org>\r\n'; cat m.eml; } > mid.eml
+printf 'From: a@example.org\r\nFrom: b@example.org\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\n\r\nbody\r\n' > two.eml
+
+## Verifying.
+expect_eq "verify pass" "$("$BIN" -x verify.conf -t signed.eml)" \
+  "inkan-dkim: signed.eml: verification (s=sel, d=example.org, 2048-bit key) succeeded"
+expect_eq "verify fail" "$("$BIN" -x verify.conf -t bad.eml)" \
+  "inkan-dkim: bad.eml: verification (s=sel d=example.org, 2048-bit key, unknown) failed: signature verification failed"
+expect_eq "unsigned" "$("$BIN" -x verify.conf -t m.eml)" "inkan-dkim: m.eml: message not signed"
+expect_eq "several files" "$("$BIN" -x verify.conf -t signed.eml,,m.eml)" \
+  "inkan-dkim: signed.eml: verification (s=sel, d=example.org, 2048-bit key) succeeded
+inkan-dkim: m.eml: message not signed"
+expect_eq "stdin" "$("$BIN" -x verify.conf -t - < signed.eml)" \
+  "inkan-dkim: (stdin): verification (s=sel, d=example.org, 2048-bit key) succeeded"
+vv=$("$BIN" -x verify.conf -vv -t signed.eml 2>"$T/err"); rc=$?
+expect_eq "-vv rc" "$rc" 0
+expect_has "-vv AR" "$vv" "### INSHEADER: idx=0 hname='Authentication-Results' hvalue='test.host;
+	dkim=pass (2048-bit key) header.d=example.org header.i=@example.org header.a=rsa-sha256 header.s=sel header.b="
+expect_has "-vv stderr" "$(cat "$T/err")" "inkan-dkim: signed.eml: line 1: mlfi_header() returned SMFIS_CONTINUE"
+expect_has "-vv eom" "$(cat "$T/err")" "inkan-dkim: signed.eml: mlfi_eom() returned SMFIS_ACCEPT"
+expect_eq "-v only non-continue" "$("$BIN" -x verify.conf -v -t signed.eml 2>&1 >/dev/null)" \
+  "inkan-dkim: signed.eml: mlfi_eom() returned SMFIS_ACCEPT"
+
+## Errors and their exit codes (sysexits, as opendkim's test.c).
+"$BIN" -x verify.conf -t nonexistent.eml >/dev/null 2>"$T/err"; rc=$?
+expect_eq "missing file rc" "$rc" 69
+expect_eq "missing file msg" "$(cat "$T/err")" "inkan-dkim: nonexistent.eml: fopen(): No such file or directory"
+printf 'no colon here\r\n\r\nbody\r\n' > nocolon.eml
+"$BIN" -x verify.conf -t nocolon.eml >/dev/null 2>"$T/err"; rc=$?
+expect_eq "malformed rc" "$rc" 65
+expect_eq "malformed msg" "$(cat "$T/err")" "inkan-dkim: nocolon.eml: line 2: header malformed"
+printf 'StrictTestMode yes\n' >> strict.conf; cat verify.conf >> strict.conf
+printf 'From: a@example.org\n\nbody\n' > lf.eml
+"$BIN" -x strict.conf -t lf.eml >/dev/null 2>"$T/err"; rc=$?
+expect_eq "strict rc" "$rc" 65
+expect_eq "strict msg" "$(cat "$T/err")" "inkan-dkim: lf.eml: line 1: not CRLF-terminated"
+expect_eq "not strict: LF accepted" "$("$BIN" -x verify.conf -t lf.eml)" "inkan-dkim: lf.eml: message not signed"
+"$BIN" -x verify.conf -F soon -t m.eml >/dev/null 2>&1; rc=$?
+expect_eq "bad -F rc" "$rc" 78
+
+## Hostile input stays bounded.
+{ for i in $(seq 10000); do printf 'X-H%d: v\r\n' "$i"; done; printf 'From: a@example.org\r\n\r\nbody\r\n'; } > many.eml
+expect_eq "10000 fields: MaximumHeaders -> On-Security tempfail" "$("$BIN" -x verify.conf -v -t many.eml 2>&1 >/dev/null)" \
+  "inkan-dkim: many.eml: mlfi_eoh() returned SMFIS_TEMPFAIL"
+{ printf 'From: a@example.org\r\nSubject: x\r\n '; head -c 70000 /dev/zero | tr '\0' a; printf '\r\n\r\nbody\r\n'; } > longfold.eml
+"$BIN" -x verify.conf -t longfold.eml >/dev/null 2>"$T/err"; rc=$?
+expect_eq "overlong field rc" "$rc" 65
+expect_eq "overlong field msg (truncated)" "$(cat "$T/err")" "inkan-dkim: longfold.eml: line 3: header 'Subject: x...' too large"
+{ cat signed.eml; head -c 2000000 /dev/zero | tr '\0' b; printf '\0\r\n'; } > bigbody.eml
+expect_eq "2 MB body with NUL" "$("$BIN" -x verify.conf -t bigbody.eml)" \
+  "inkan-dkim: bigbody.eml: verification (s=sel d=example.org, 2048-bit key, unknown) failed: signature verification failed"
+
+## RequiredHeaders (-r): 550 5.0.0 at end of headers, exit 70.
+vv=$("$BIN" -x verify.conf -r -vv -t two.eml 2>/dev/null); rc=$?
+expect_eq "-r rc" "$rc" 70
+expect_eq "-r reply" "$vv" "### SETREPLY: rcode='550' xcode='5.0.0' replytxt='message does not have exactly one From field'"
+expect_eq "-r -v" "$("$BIN" -x verify.conf -r -v -t two.eml 2>&1 >/dev/null)" "inkan-dkim: two.eml: mlfi_eoh() returned SMFIS_REJECT"
+{ cat verify.conf; echo "RequiredHeaders yes"; } > reqhdr.conf
+"$BIN" -x reqhdr.conf -t two.eml >/dev/null 2>&1; rc=$?
+expect_eq "RequiredHeaders rc" "$rc" 70
+expect_eq "RequiredHeaders conforming" "$("$BIN" -x reqhdr.conf -t signed.eml)" \
+  "inkan-dkim: signed.eml: verification (s=sel, d=example.org, 2048-bit key) succeeded"
+
+## MustBeSigned.
+{ cat verify.conf; echo "MustBeSigned Message-ID,Reply-To"; } > mbs.conf
+expect_eq "MustBeSigned" "$("$BIN" -x mbs.conf -t mid.eml)" \
+  "inkan-dkim: mid.eml: verification (s=sel d=example.org, 2048-bit key, unknown) failed: unprotected header field"
+expect_eq "MustBeSigned absent" "$("$BIN" -x mbs.conf -t signed.eml)" \
+  "inkan-dkim: signed.eml: verification (s=sel, d=example.org, 2048-bit key) succeeded"
+{ cat mbs.conf; echo "On-BadSignature reject"; } > mbsreject.conf
+vv=$("$BIN" -x mbsreject.conf -vv -t mid.eml 2>/dev/null)
+expect_has "MustBeSigned reject" "$vv" "### SETREPLY: rcode='550' xcode='5.7.0' replytxt='bad DKIM signature data'"
+
+## No From / unparsable From: dkim=permerror (bad message/signature format), accepted
+## whatever On-* says; IgnoreMalformedMail drops the header.
+printf 'To: b@example.com\r\nSubject: x\r\n\r\nbody\r\n' > nofrom.eml
+printf 'From: broken <<<\r\nTo: b@example.com\r\n\r\nbody\r\n' > badfrom.eml
+{ cat verify.conf; echo "On-Default reject"; } > reject.conf
+{ cat verify.conf; echo "IgnoreMalformedMail yes"; } > ignore.conf
+for c in verify.conf reject.conf; do
+  vv=$("$BIN" -x $c -vv -t nofrom.eml 2>"$T/err")
+  expect_eq "no From AR ($c)" "$vv" "### INSHEADER: idx=0 hname='Authentication-Results' hvalue='test.host; dkim=permerror (bad message/signature format)'"
+  expect_has "no From accepted ($c)" "$(cat "$T/err")" "inkan-dkim: nofrom.eml: mlfi_eom() returned SMFIS_ACCEPT"
+done
+expect_eq "bad From" "$("$BIN" -x verify.conf -vv -t badfrom.eml 2>/dev/null)" \
+  "### INSHEADER: idx=0 hname='Authentication-Results' hvalue='test.host; dkim=permerror (bad message/signature format)'
+inkan-dkim: badfrom.eml: message not signed"
+expect_eq "IgnoreMalformedMail" "$("$BIN" -x ignore.conf -vv -t nofrom.eml 2>/dev/null)" ""
+
+## Minimum (-L) on an l= signature (made with dkimpy) followed by appended text:
+## l=11 ("body line\r\n") of a 26-byte canonical body.
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3  # Debian's python3-dkim lives there
+if "$PY" -c 'import dkim' 2>/dev/null; then
+  "$PY" - <<'EOF'
+import dkim
+msg = open('m.eml', 'rb').read()
+key = open('sel.private', 'rb').read()
+sig = dkim.sign(msg, b'sel', b'example.org', key, canonicalize=(b'relaxed', b'relaxed'),
+                include_headers=[b'from', b'to', b'subject', b'date'], length=True)
+open('l.eml', 'wb').write(sig + msg + b'appended line\r\n')
+EOF
+  pass="inkan-dkim: l.eml: verification (s=sel, d=example.org, 2048-bit key) succeeded"
+  partial="inkan-dkim: l.eml: verification (s=sel d=example.org, 2048-bit key, unknown) failed: partial verification"
+  expect_eq "no Minimum" "$("$BIN" -x verify.conf -t l.eml)" "$pass"
+  for case in "11:$pass" "12:$partial" "42%:$pass" "43%:$partial" "15+:$pass" "14+:$partial" "0:$pass"; do
+    expect_eq "-L ${case%%:*}" "$("$BIN" -x verify.conf -L "${case%%:*}" -t l.eml)" "${case#*:}"
+  done
+  { cat verify.conf; echo "Minimum 43%"; } > min.conf
+  expect_eq "Minimum keyword" "$("$BIN" -x min.conf -t l.eml)" "$partial"
+  vv=$("$BIN" -x min.conf -vv -t l.eml 2>/dev/null)
+  expect_has "Minimum AR" "$vv" "dkim=permerror reason=\"partial verification\" (2048-bit key) header.d=example.org"
+  "$BIN" -x verify.conf -L 101% -t l.eml >/dev/null 2>"$T/err"; rc=$?
+  expect_eq "-L bad rc" "$rc" 78
+  expect_has "-L bad msg" "$(cat "$T/err")" "illegal value for \"Minimum\""
+else
+  echo "note: python3-dkim missing, Minimum cases skipped"
+fi
+
+## -Q dataset query.
+printf 'k1 example.com:sel:/keys/a.private\nk2 foo\n' > kt
+expect_eq "-Q found" "$(printf 'file:%s/kt\nk1/3\n' "$T" | "$BIN" -Q)" "'example.com'
+'sel'
+'/keys/a.private'"
+expect_eq "-Q not found" "$(printf 'file:%s/kt\nzz/1\n' "$T" | "$BIN" -Q)" "inkan-dkim: dkimf_db_get(): record not found"
+printf 'file:%s/kt\nk1\n' "$T" | "$BIN" -Q >/dev/null 2>"$T/err"; rc=$?
+expect_eq "-Q invalid rc" "$rc" 64
+expect_eq "-Q invalid msg" "$(cat "$T/err")" "inkan-dkim: invalid query 'k1'"
+printf 'db:/x.db\nk1/1\n' | "$BIN" -Q >/dev/null 2>"$T/err"; rc=$?
+expect_eq "-Q db: rc" "$rc" 70
+expect_has "-Q db: msg" "$(cat "$T/err")" "inkan-dkim: db:/x.db: dkimf_db_open(): "
+
+## The same files through OpenDKIM, when installed.
+if [ -x "$OD" ]; then
+  norm() { sed -e 's/^opendkim:/inkan-dkim:/' -e 's/^\(.*header\.b=[^;]*\);$/\1'"'"'/' | grep -v "^	dkim-atps=neutral'$"; }
+  for f in signed.eml bad.eml m.eml; do
+    expect_eq "opendkim -t $f" "$("$OD" -x verify.conf -t $f 2>&1 | norm)" "$("$BIN" -x verify.conf -t $f 2>&1)"
+    expect_eq "opendkim -vv -t $f" "$("$OD" -x verify.conf -vv -t $f 2>/dev/null | norm)" \
+      "$("$BIN" -x verify.conf -vv -t $f 2>/dev/null)"
+  done
+  for c in verify.conf reject.conf ignore.conf; do
+    for f in nofrom.eml badfrom.eml; do
+      expect_eq "opendkim $c $f" "$("$OD" -x $c -vv -t $f 2>/dev/null | norm)" "$("$BIN" -x $c -vv -t $f 2>/dev/null)"
+    done
+  done
+  expect_eq "opendkim MustBeSigned" "$("$OD" -x mbs.conf -vv -t mid.eml 2>/dev/null | norm)" \
+    "$("$BIN" -x mbs.conf -vv -t mid.eml 2>/dev/null)"
+  "$OD" -x verify.conf -r -vv -t two.eml >"$T/od.out" 2>"$T/od.err"; arc=$?
+  "$BIN" -x verify.conf -r -vv -t two.eml >"$T/ik.out" 2>"$T/ik.err"; brc=$?
+  expect_eq "opendkim -r -vv stdout" "$(norm < "$T/od.out")" "$(cat "$T/ik.out")"
+  expect_eq "opendkim -r -vv stderr" "$(norm < "$T/od.err")" "$(cat "$T/ik.err")"
+  expect_eq "opendkim -r rc" "$arc" "$brc"
+  "$OD" -x verify.conf -t nonexistent.eml >/dev/null 2>&1; arc=$?
+  expect_eq "opendkim missing rc" "$arc" 69
+  expect_eq "opendkim -Q" "$(printf 'file:%s/kt\nk1/2\n' "$T" | "$OD" -Q 2>&1)" "$(printf 'file:%s/kt\nk1/2\n' "$T" | "$BIN" -Q 2>&1)"
+else
+  echo "note: $OD not installed, OpenDKIM comparison skipped"
+fi
+
+echo "$checks checks, $([ $status = 0 ] && echo 'all passed' || echo 'FAILURES')"
+exit $status
