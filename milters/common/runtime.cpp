@@ -32,13 +32,17 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <mutex>
 #include <optional>
+#include <string_view>
 #include <thread>
 
 #include "auth/net/socketspec.h"
+#include "common/engine.h"
+#include "common/link.h"
 #include "common/process.h"
 #include "common/read_buffer.h"
 #include "common/tcp_nodelay.h"
@@ -151,7 +155,7 @@ Runtime* g_rt = nullptr;
 
 class Conn final : public Context {
  public:
-  SMFICTX* smfi = nullptr;
+  MtaLink* link = nullptr;  ///< the connection's engine handle, refreshed at every callback
   Negotiated neg;
   ConnInfo info;
   bool connected = false;
@@ -172,9 +176,8 @@ class Conn final : public Context {
   bool no_reply(Stage st) const { return (neg.no_reply & no_reply_bit(st)) != 0; }
 
   std::optional<std::string> macro(std::string_view name) const override {
-    if (smfi == nullptr) return std::nullopt;
-    std::string n = macro_lookup_name(name);
-    char* v = smfi_getsymval(smfi, n.data());
+    if (link == nullptr) return std::nullopt;
+    const char* v = link->symval(macro_lookup_name(name));
     if (v == nullptr) return std::nullopt;
     return std::string(v);
   }
@@ -193,16 +196,17 @@ class Conn final : public Context {
   }
 };
 
-Conn* conn_of(SMFICTX* ctx, bool create) {
-  auto* c = static_cast<Conn*>(smfi_getpriv(ctx));
+Conn* conn_of(MtaLink& link, bool create) {
+  auto* c = static_cast<Conn*>(link.priv());
   if (c == nullptr && create) {
     c = new Conn();
-    if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
+    link.set_priv(c);
+    if (link.priv() != c) {
       delete c;
       return nullptr;
     }
   }
-  if (c != nullptr) c->smfi = ctx;
+  if (c != nullptr) c->link = &link;
   return c;
 }
 
@@ -270,9 +274,8 @@ void set_reply(Conn& c, const Action& a) {
     g_rt->metrics->count_error("bad_reply");
     return;
   }
-  if (smfi_setreply(c.smfi, r->rcode.data(), r->xcode.empty() ? nullptr : r->xcode.data(),
-                    r->text.empty() ? nullptr : r->text.data()) != MI_SUCCESS) {
-    g_rt->log.error(c.queue_id() + ": smfi_setreply refused the reply; MTA default used");
+  if (!c.link->setreply(r->rcode, r->xcode, r->text)) {
+    g_rt->log.error(c.queue_id() + ": the reply was refused; MTA default used");
     g_rt->metrics->count_error("bad_reply");
   }
 }
@@ -293,8 +296,8 @@ sfsistat apply(Conn& c, Stage st, const Action& a) {
         for (char& ch : reason) {
           if (static_cast<unsigned char>(ch) < 0x20) ch = ' ';
         }
-        if (smfi_quarantine(c.smfi, reason.data()) != MI_SUCCESS) {
-          g_rt->log.error(c.queue_id() + ": smfi_quarantine failed");
+        if (!c.link->quarantine(reason)) {
+          g_rt->log.error(c.queue_id() + ": quarantine failed");
           g_rt->metrics->count_error("quarantine");
         }
         return SMFIS_ACCEPT;
@@ -350,11 +353,11 @@ struct CallbackScope {
 };
 
 template <typename F>
-sfsistat guard(SMFICTX* ctx, Stage st, F&& body) noexcept {
+sfsistat guard(MtaLink& link, Stage st, F&& body) noexcept {
   CallbackScope scope;
   Conn* c = nullptr;
   try {
-    c = conn_of(ctx, st == Stage::Negotiate || st == Stage::Connect);
+    c = conn_of(link, st == Stage::Negotiate || st == Stage::Connect);
     if (c == nullptr) {
       g_rt->log.error(std::string("no session state at ") + stage_name(st));
       return (st == Stage::Abort || st == Stage::Close) ? SMFIS_CONTINUE : default_status();
@@ -384,8 +387,8 @@ sfsistat answer(Conn& c, Stage st, sfsistat s, std::string_view action, bool end
 
 /// Common path of the message-stage callbacks.
 template <typename F>
-sfsistat message_step(SMFICTX* ctx, Stage st, F&& call) noexcept {
-  return guard(ctx, st, [&](Conn& c) -> sfsistat {
+sfsistat message_step(MtaLink& link, Stage st, F&& call) noexcept {
+  return guard(link, st, [&](Conn& c) -> sfsistat {
     // A new MAIL FROM: whatever came before is over (the MTA may skip ABORT after ACCEPT).
     if (st == Stage::EnvFrom && c.in_message) end_message(c, "unfinished");
     const DefaultAction d = g_rt->on_error.load();
@@ -422,76 +425,119 @@ sfsistat message_step(SMFICTX* ctx, Stage st, F&& call) noexcept {
   });
 }
 
-/* ---------------- MessageOps over libmilter ---------------- */
+/* ---------------- MessageOps over the engine ---------------- */
 
-class SmfiMessageOps final : public MessageOps {
+class LinkMessageOps final : public MessageOps {
  public:
-  explicit SmfiMessageOps(SMFICTX* ctx) : ctx_(ctx) {}
+  explicit LinkMessageOps(MtaLink& link) : link_(link) {}
 
   auth::Result<void> add_header(std::string_view name, std::string_view value) override {
     auto checked = check(name, value);
     if (!checked) return auth::fail(checked.error());
-    std::string n(name);
-    if (smfi_addheader(ctx_, n.data(), checked->data()) != MI_SUCCESS) return refused("smfi_addheader");
+    if (!link_.addheader(std::string(name), *checked)) return refused("addheader");
     return auth::ok();
   }
   auth::Result<void> insert_header(int index, std::string_view name, std::string_view value) override {
     auto checked = check(name, value);
     if (!checked) return auth::fail(checked.error());
-    std::string n(name);
-    if (smfi_insheader(ctx_, index < 0 ? 0 : index, n.data(), checked->data()) != MI_SUCCESS) {
-      return refused("smfi_insheader");
-    }
+    if (!link_.insheader(index < 0 ? 0 : index, std::string(name), *checked)) return refused("insheader");
     return auth::ok();
   }
   auth::Result<void> change_header(std::string_view name, int index, std::string_view value) override {
     auto checked = check(name, value);
     if (!checked) return auth::fail(checked.error());
-    std::string n(name);
-    if (smfi_chgheader(ctx_, n.data(), index, checked->data()) != MI_SUCCESS) return refused("smfi_chgheader");
+    if (!link_.chgheader(std::string(name), index, &*checked)) return refused("chgheader");
     return auth::ok();
   }
   auth::Result<void> delete_header(std::string_view name, int index) override {
     if (auto r = validate_header_name(name); !r) return r;
-    std::string n(name);
-    if (smfi_chgheader(ctx_, n.data(), index, nullptr) != MI_SUCCESS) return refused("smfi_chgheader");
+    if (!link_.chgheader(std::string(name), index, nullptr)) return refused("chgheader");
     return auth::ok();
   }
   auth::Result<void> replace_body(std::span<const unsigned char> chunk) override {
     std::size_t off = 0;
     do {
       std::size_t n = std::min<std::size_t>(chunk.size() - off, 65535);
-      // libmilter takes a non-const pointer but only reads it.
-      auto* p = const_cast<unsigned char*>(chunk.data() + off);
-      if (smfi_replacebody(ctx_, p, static_cast<int>(n)) != MI_SUCCESS) return refused("smfi_replacebody");
+      if (!link_.replacebody(chunk.data() + off, n)) return refused("replacebody");
       off += n;
     } while (off < chunk.size());
     return auth::ok();
   }
-  void progress() override { smfi_progress(ctx_); }
+  void progress() override { link_.progress(); }
 
  private:
   static auth::Result<std::string> check(std::string_view name, std::string_view value) {
     if (auto r = validate_header_name(name); !r) return auth::fail(r.error());
     return normalize_header_value(value);
   }
-  static auth::Unexpected refused(const char* call) {
+  static auth::Unexpected refused(const char* what) {
     return auth::fail(auth::ErrorCode::Internal,
-                      std::string(call) + " failed (action not negotiated, or connection lost)");
+                      std::string(what) + " failed (action not negotiated, or connection lost)");
   }
+  MtaLink& link_;
+};
+
+/* ---------------- libmilter as an MtaLink ---------------- */
+
+class SmfiLink final : public MtaLink {
+ public:
+  explicit SmfiLink(SMFICTX* ctx) : ctx_(ctx) {}
+  void* priv() override { return smfi_getpriv(ctx_); }
+  void set_priv(void* p) override { smfi_setpriv(ctx_, p); }
+  const char* symval(const std::string& name) override {
+    std::string n = name;
+    return smfi_getsymval(ctx_, n.data());
+  }
+  bool setreply(const std::string& rcode, const std::string& xcode, const std::string& text) override {
+    std::string r = rcode, x = xcode, t = text;
+    return smfi_setreply(ctx_, r.data(), x.empty() ? nullptr : x.data(), t.empty() ? nullptr : t.data()) ==
+           MI_SUCCESS;
+  }
+  bool quarantine(const std::string& reason) override {
+    std::string r = reason;
+    return smfi_quarantine(ctx_, r.data()) == MI_SUCCESS;
+  }
+  bool addheader(const std::string& name, const std::string& value) override {
+    std::string n = name, v = value;
+    return smfi_addheader(ctx_, n.data(), v.data()) == MI_SUCCESS;
+  }
+  bool insheader(int index, const std::string& name, const std::string& value) override {
+    std::string n = name, v = value;
+    return smfi_insheader(ctx_, index, n.data(), v.data()) == MI_SUCCESS;
+  }
+  bool chgheader(const std::string& name, int index, const std::string* value) override {
+    std::string n = name;
+    std::string v = value ? *value : std::string();
+    return smfi_chgheader(ctx_, n.data(), index, value ? v.data() : nullptr) == MI_SUCCESS;
+  }
+  bool replacebody(const unsigned char* p, std::size_t n) override {
+    // libmilter takes a non-const pointer but only reads it.
+    return smfi_replacebody(ctx_, const_cast<unsigned char*>(p), static_cast<int>(n)) == MI_SUCCESS;
+  }
+  void progress() override { smfi_progress(ctx_); }
+
+ private:
   SMFICTX* ctx_;
 };
 
-/* ---------------- The xxfi_* callbacks ---------------- */
+/* ---------------- The protocol steps (link.h), for any engine ---------------- */
 
-sfsistat cb_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned long, unsigned long,
-                      unsigned long* pf0, unsigned long* pf1, unsigned long* pf2, unsigned long* pf3) noexcept {
-  return guard(ctx, Stage::Negotiate, [&](Conn& c) -> sfsistat {
-    c.neg = negotiate(f0, f1, g_rt->app->info().needs);
+std::vector<std::string> collect_args(char** argv) {
+  std::vector<std::string> v;
+  for (std::size_t i = 0; argv != nullptr && argv[i] != nullptr && i < 1024; ++i) v.emplace_back(argv[i]);
+  return v;
+}
+
+}  // namespace
+
+namespace step {
+
+int negotiate(MtaLink& link, unsigned long f0, unsigned long f1, unsigned long* pf0,
+              unsigned long* pf1) noexcept {
+  return guard(link, Stage::Negotiate, [&](Conn& c) -> sfsistat {
+    c.neg = inkan::milter::negotiate(f0, f1, g_rt->app->info().needs);
     *pf0 = c.neg.actions;
     *pf1 = c.neg.protocol;  // includes the SMFIP_NR_* steps (c.neg.no_reply)
-    *pf2 = 0;
-    *pf3 = 0;
     if (!c.neg.ok) {
       g_rt->log.error("the MTA does not offer required milter actions (" + c.neg.missing +
                       "); every message gets the default action");
@@ -502,8 +548,8 @@ sfsistat cb_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned
   });
 }
 
-sfsistat cb_connect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* addr) noexcept {
-  return guard(ctx, Stage::Connect, [&](Conn& c) -> sfsistat {
+int connect(MtaLink& link, const char* hostname, const sockaddr* addr) noexcept {
+  return guard(link, Stage::Connect, [&](Conn& c) -> sfsistat {
     g_rt->connections_total->inc();
     if (!c.connected) g_rt->connections_active->add(1);
     c.connected = true;
@@ -516,8 +562,8 @@ sfsistat cb_connect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* addr) noexcept {
   });
 }
 
-sfsistat cb_helo(SMFICTX* ctx, char* helo) noexcept {
-  return guard(ctx, Stage::Helo, [&](Conn& c) -> sfsistat {
+int helo(MtaLink& link, const char* helo) noexcept {
+  return guard(link, Stage::Helo, [&](Conn& c) -> sfsistat {
     c.helo = helo ? helo : "";
     c.have_helo = true;
     if (c.poisoned || !c.session) return default_status();
@@ -525,71 +571,57 @@ sfsistat cb_helo(SMFICTX* ctx, char* helo) noexcept {
   });
 }
 
-std::vector<std::string> collect_args(char** argv) {
-  std::vector<std::string> v;
-  for (std::size_t i = 0; argv != nullptr && argv[i] != nullptr && i < 1024; ++i) v.emplace_back(argv[i]);
-  return v;
+int envfrom(MtaLink& link, const std::vector<std::string>& args) noexcept {
+  return message_step(link, Stage::EnvFrom, [&](Conn& c) { return c.session->on_envfrom(c, args); });
 }
 
-sfsistat cb_envfrom(SMFICTX* ctx, char** argv) noexcept {
-  return message_step(ctx, Stage::EnvFrom, [&](Conn& c) {
-    auto args = collect_args(argv);
-    return c.session->on_envfrom(c, args);
-  });
+int envrcpt(MtaLink& link, const std::vector<std::string>& args) noexcept {
+  return message_step(link, Stage::EnvRcpt, [&](Conn& c) { return c.session->on_envrcpt(c, args); });
 }
 
-sfsistat cb_envrcpt(SMFICTX* ctx, char** argv) noexcept {
-  return message_step(ctx, Stage::EnvRcpt, [&](Conn& c) {
-    auto args = collect_args(argv);
-    return c.session->on_envrcpt(c, args);
-  });
+int data(MtaLink& link) noexcept {
+  return message_step(link, Stage::Data, [&](Conn& c) { return c.session->on_data(c); });
 }
 
-sfsistat cb_data(SMFICTX* ctx) noexcept {
-  return message_step(ctx, Stage::Data, [&](Conn& c) { return c.session->on_data(c); });
-}
-
-sfsistat cb_header(SMFICTX* ctx, char* name, char* value) noexcept {
-  return message_step(ctx, Stage::Header, [&](Conn& c) {
+int header(MtaLink& link, const char* name, const char* value) noexcept {
+  return message_step(link, Stage::Header, [&](Conn& c) {
     return c.session->on_header(c, name ? name : "", value ? value : "");
   });
 }
 
-sfsistat cb_eoh(SMFICTX* ctx) noexcept {
-  return message_step(ctx, Stage::Eoh, [&](Conn& c) { return c.session->on_eoh(c); });
+int eoh(MtaLink& link) noexcept {
+  return message_step(link, Stage::Eoh, [&](Conn& c) { return c.session->on_eoh(c); });
 }
 
-sfsistat cb_body(SMFICTX* ctx, unsigned char* p, size_t len) noexcept {
-  return message_step(ctx, Stage::Body, [&](Conn& c) {
+int body(MtaLink& link, const unsigned char* p, std::size_t len) noexcept {
+  return message_step(link, Stage::Body, [&](Conn& c) {
     return c.session->on_body(c, std::span<const unsigned char>(p, p ? len : 0));
   });
 }
 
-sfsistat cb_eom(SMFICTX* ctx) noexcept {
-  return message_step(ctx, Stage::Eom, [&](Conn& c) {
+int eom(MtaLink& link) noexcept {
+  return message_step(link, Stage::Eom, [&](Conn& c) {
     if (!c.pending_quarantine.empty()) {
-      if (smfi_quarantine(ctx, c.pending_quarantine.data()) != MI_SUCCESS) {
-        g_rt->log.error(c.queue_id() + ": smfi_quarantine failed");
-      }
+      if (!link.quarantine(c.pending_quarantine)) g_rt->log.error(c.queue_id() + ": quarantine failed");
       c.pending_quarantine.clear();
     }
-    SmfiMessageOps ops(ctx);
+    LinkMessageOps ops(link);
     return c.session->on_eom(c, ops);
   });
 }
 
-sfsistat cb_abort(SMFICTX* ctx) noexcept {
-  return guard(ctx, Stage::Abort, [&](Conn& c) -> sfsistat {
+int abort(MtaLink& link) noexcept {
+  return guard(link, Stage::Abort, [&](Conn& c) -> sfsistat {
     if (c.session && !c.poisoned && c.in_message) c.session->on_abort(c);
     end_message(c, "aborted");
     return SMFIS_CONTINUE;
   });
 }
 
-sfsistat cb_close(SMFICTX* ctx) noexcept {
-  Conn* c = static_cast<Conn*>(smfi_getpriv(ctx));
+int close(MtaLink& link) noexcept {
+  Conn* c = static_cast<Conn*>(link.priv());
   if (c == nullptr) return SMFIS_CONTINUE;
-  c->smfi = ctx;
+  c->link = &link;
   try {
     if (c->session && !c->poisoned) c->session->on_close(*c);
   } catch (const std::exception& e) {
@@ -599,7 +631,7 @@ sfsistat cb_close(SMFICTX* ctx) noexcept {
   }
   end_message(*c, "disconnected");
   if (c->connected) g_rt->connections_active->add(-1);
-  smfi_setpriv(ctx, nullptr);
+  link.set_priv(nullptr);
   try {
     delete c;  // destroys the session: its destructor must not throw (it is noexcept)
   } catch (...) {
@@ -607,8 +639,80 @@ sfsistat cb_close(SMFICTX* ctx) noexcept {
   return SMFIS_CONTINUE;
 }
 
-sfsistat cb_unknown(SMFICTX* ctx, const char*) noexcept {
-  return guard(ctx, Stage::Unknown, [&](Conn&) -> sfsistat { return SMFIS_CONTINUE; });
+int unknown(MtaLink& link, const char*) noexcept {
+  return guard(link, Stage::Unknown, [&](Conn&) -> sfsistat { return SMFIS_CONTINUE; });
+}
+
+}  // namespace step
+
+namespace {
+
+/* ---------------- The xxfi_* callbacks (libmilter engine) ---------------- */
+
+sfsistat cb_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned long, unsigned long,
+                      unsigned long* pf0, unsigned long* pf1, unsigned long* pf2, unsigned long* pf3) noexcept {
+  SmfiLink l(ctx);
+  *pf2 = 0;
+  *pf3 = 0;
+  return step::negotiate(l, f0, f1, pf0, pf1);
+}
+sfsistat cb_connect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* addr) noexcept {
+  SmfiLink l(ctx);
+  return step::connect(l, hostname, addr);
+}
+sfsistat cb_helo(SMFICTX* ctx, char* helo) noexcept {
+  SmfiLink l(ctx);
+  return step::helo(l, helo);
+}
+sfsistat cb_envfrom(SMFICTX* ctx, char** argv) noexcept {
+  SmfiLink l(ctx);
+  std::vector<std::string> args;
+  try {
+    args = collect_args(argv);
+  } catch (...) {
+  }
+  return step::envfrom(l, args);
+}
+sfsistat cb_envrcpt(SMFICTX* ctx, char** argv) noexcept {
+  SmfiLink l(ctx);
+  std::vector<std::string> args;
+  try {
+    args = collect_args(argv);
+  } catch (...) {
+  }
+  return step::envrcpt(l, args);
+}
+sfsistat cb_data(SMFICTX* ctx) noexcept {
+  SmfiLink l(ctx);
+  return step::data(l);
+}
+sfsistat cb_header(SMFICTX* ctx, char* name, char* value) noexcept {
+  SmfiLink l(ctx);
+  return step::header(l, name, value);
+}
+sfsistat cb_eoh(SMFICTX* ctx) noexcept {
+  SmfiLink l(ctx);
+  return step::eoh(l);
+}
+sfsistat cb_body(SMFICTX* ctx, unsigned char* p, size_t len) noexcept {
+  SmfiLink l(ctx);
+  return step::body(l, p, len);
+}
+sfsistat cb_eom(SMFICTX* ctx) noexcept {
+  SmfiLink l(ctx);
+  return step::eom(l);
+}
+sfsistat cb_abort(SMFICTX* ctx) noexcept {
+  SmfiLink l(ctx);
+  return step::abort(l);
+}
+sfsistat cb_close(SMFICTX* ctx) noexcept {
+  SmfiLink l(ctx);
+  return step::close(l);
+}
+sfsistat cb_unknown(SMFICTX* ctx, const char* cmd) noexcept {
+  SmfiLink l(ctx);
+  return step::unknown(l, cmd);
 }
 
 /* ---------------- Start-up helpers ---------------- */
@@ -774,7 +878,20 @@ int run_milter(MilterApp& app, int argc, char** argv) {
   rt.connections_active = &rt.metrics->gauge("connections_active", "MTA connections open.");
   rt.messages_inflight = &rt.metrics->gauge("messages_in_flight", "Messages being processed.");
 
-  /* Register with libmilter and bind the socket (as root, before the fork). */
+  /* Bind the socket (as root, before the fork): the native engine (engine.h), or libmilter
+     when INKAN_MILTER_ENGINE=libmilter. */
+  const char* engine_env = std::getenv("INKAN_MILTER_ENGINE");
+  const bool use_libmilter = engine_env != nullptr && std::string_view(engine_env) == "libmilter";
+  static std::string conn_spec = sock->to_string();
+  static std::unique_ptr<NativeEngine> native;
+  if (!use_libmilter) {
+    EngineOptions eo;
+    if (settings.milter_timeout > 0) eo.timeout_seconds = static_cast<int>(settings.milter_timeout);
+    if (settings.umask) umask(*settings.umask);
+    auto e = NativeEngine::listen(*sock, eo);
+    if (!e) die(prog, kExitOsErr, "cannot listen on " + conn_spec + ": " + e.error().reason);
+    native = std::move(*e);
+  }
   static std::string milter_name = info.name;
   smfiDesc desc{};
   desc.xxfi_name = milter_name.data();
@@ -794,15 +911,16 @@ int run_milter(MilterApp& app, int argc, char** argv) {
   desc.xxfi_unknown = cb_unknown;
   desc.xxfi_data = cb_data;
   desc.xxfi_negotiate = cb_negotiate;
-  if (smfi_register(desc) != MI_SUCCESS) die(prog, kExitSoftware, "smfi_register failed");
-  static std::string conn_spec = sock->to_string();
-  if (smfi_setconn(conn_spec.data()) != MI_SUCCESS) die(prog, kExitConfig, "smfi_setconn refused " + conn_spec);
-  if (settings.milter_timeout > 0) smfi_settimeout(static_cast<int>(settings.milter_timeout));
-  if (settings.umask) umask(*settings.umask);
-  errno = 0;
-  if (smfi_opensocket(true) != MI_SUCCESS) {
-    die(prog, kExitOsErr,
-        "cannot listen on " + conn_spec + (errno ? std::string(": ") + std::strerror(errno) : std::string()));
+  if (use_libmilter) {
+    if (smfi_register(desc) != MI_SUCCESS) die(prog, kExitSoftware, "smfi_register failed");
+    if (smfi_setconn(conn_spec.data()) != MI_SUCCESS) die(prog, kExitConfig, "smfi_setconn refused " + conn_spec);
+    if (settings.milter_timeout > 0) smfi_settimeout(static_cast<int>(settings.milter_timeout));
+    if (settings.umask) umask(*settings.umask);
+    errno = 0;
+    if (smfi_opensocket(true) != MI_SUCCESS) {
+      die(prog, kExitOsErr,
+          "cannot listen on " + conn_spec + (errno ? std::string(": ") + std::strerror(errno) : std::string()));
+    }
   }
   if (sock->is_local() && creds && geteuid() == 0) {
     if (chown(sock->path.c_str(), creds->uid, creds->gid) != 0) {
@@ -863,8 +981,12 @@ int run_milter(MilterApp& app, int argc, char** argv) {
   const pthread_t main_thread = pthread_self();
   static std::atomic<int> milter_status{MI_SUCCESS};
   static std::atomic<bool> milter_done{false};
-  std::thread milter_thread([main_thread] {
-    milter_status.store(smfi_main());
+  std::thread milter_thread([main_thread, use_libmilter] {
+    if (use_libmilter) {
+      milter_status.store(smfi_main());
+    } else {
+      milter_status.store(native->serve() ? MI_SUCCESS : MI_FAILURE);
+    }
     milter_done.store(true);
     if (!g_rt->stopping.load()) pthread_kill(main_thread, SIGTERM);  // wake the main thread
   });
@@ -903,6 +1025,7 @@ int run_milter(MilterApp& app, int argc, char** argv) {
   notifier.ready();
   log_tcp_nodelay(rt.log, *sock);
   rt.log.info(prog + " " + info.version + " starting (" + conn_spec + ")");
+  rt.log.debug(std::string("milter protocol engine: ") + (use_libmilter ? "libmilter" : "native"));
 
   int stop_signal = 0;
   for (;;) {
@@ -947,6 +1070,7 @@ int run_milter(MilterApp& app, int argc, char** argv) {
   // listener sits in select(), and nothing is left for libmilter to do; _exit below closes
   // the listening socket (the UNIX socket file stays, as with the predecessors, §1.2).
   bool listener_failed = milter_done.load() && milter_status.load() != MI_SUCCESS;
+  if (native) native->stop();
   milter_thread.detach();
   {
     std::lock_guard lock(reloader.mu);
