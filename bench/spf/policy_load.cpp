@@ -9,8 +9,15 @@
 //   policy_load --spawn 'COMMAND ARGS'                   one child per connection on stdin/stdout,
 //                                                        as Postfix spawn(8) runs policyd-spf
 //   -c CONNECTIONS (default 16)  -n REQUESTS (default 20000)  -w WARMUP (default 200)
-//   --client IP (default 192.0.2.5)  --sender ADDR (default user@example.com)
+//   --client IP (default 192.0.2.5)  --sender ADDR (default user@example.com; "%n" in it is
+//                 replaced by the request number, e.g. u@d%n.example.com: a DNS miss each time)
 //   --helo NAME (default client.example.com)  --expect PREFIX (checked on every reply)
+//   --rate R      open loop: requests start at a fixed R per second in total (on whichever
+//                 connection is free), latency counted from the scheduled start, so a server
+//                 that falls behind is charged its queueing delay (no coordinated omission);
+//                 default: closed loop, each connection sends its next request on the reply
+//   --idle N      N more connections that stay open and never send (smtpd processes with a
+//                 cached policy connection but no mail at the moment)
 //
 // Every request has a distinct instance= (one message per request, so nothing is answered from
 // the per-message cache); the DNS answers are the same each time (a warm resolver cache).
@@ -24,6 +31,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <initializer_list>
+#include <ctime>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -45,6 +55,8 @@ struct Opts {
   std::string sender = "user@example.com";
   std::string helo = "client.example.com";
   std::string expect;
+  double rate = 0;  // requests/s in total; 0 = closed loop
+  int idle = 0;
 };
 
 struct Conn {
@@ -53,6 +65,7 @@ struct Conn {
   pid_t pid = -1;
   std::string in;
   Clock::time_point sent;
+  long index = -1;  // request number in flight
   bool waiting = false;
 };
 
@@ -120,6 +133,9 @@ Conn spawn_child(const std::string& cmd) {
 }
 
 std::string make_request(const Opts& o, long n) {
+  // "%n" in --sender becomes the request number: a new domain per request (DNS cache misses).
+  std::string sender = o.sender;
+  if (auto p = sender.find("%n"); p != std::string::npos) sender.replace(p, 2, std::to_string(n));
   char buf[1024];
   int len = std::snprintf(
       buf, sizeof buf,
@@ -129,7 +145,7 @@ std::string make_request(const Opts& o, long n) {
       "instance=%lx.bench.%ld\nsize=0\netrn_domain=\nstress=\nsasl_method=\nsasl_username=\n"
       "sasl_sender=\nccert_subject=\nccert_issuer=\nccert_fingerprint=\nencryption_protocol=\n"
       "encryption_cipher=\nencryption_keysize=0\n\n",
-      o.client.c_str(), o.helo.c_str(), o.sender.c_str(), static_cast<long>(::getpid()), n);
+      o.client.c_str(), o.helo.c_str(), sender.c_str(), static_cast<long>(::getpid()), n);
   return std::string(buf, static_cast<std::size_t>(len));
 }
 
@@ -170,10 +186,13 @@ int main(int argc, char** argv) {
     else if (a == "--sender") o.sender = next();
     else if (a == "--helo") o.helo = next();
     else if (a == "--expect") o.expect = next();
+    else if (a == "--rate") o.rate = std::atof(next().c_str());
+    else if (a == "--idle") o.idle = std::atoi(next().c_str());
     else die("unknown option " + a);
   }
   if (o.connect.empty() == o.spawn.empty()) die("give exactly one of --connect / --spawn");
   if (o.connections < 1) die("-c must be >= 1");
+  if (o.rate < 0 || o.idle < 0) die("--rate and --idle must be >= 0");
   ::signal(SIGPIPE, SIG_IGN);
 
   std::vector<Conn> conns;
@@ -188,6 +207,17 @@ int main(int argc, char** argv) {
     }
   }
 
+  std::vector<Conn> idle_conns;
+  for (int i = 0; i < o.idle; ++i) {
+    if (!o.spawn.empty()) {
+      idle_conns.push_back(spawn_child(o.spawn));
+    } else {
+      Conn c;
+      c.rfd = c.wfd = connect_to(o.connect);
+      idle_conns.push_back(std::move(c));
+    }
+  }
+
   long total = o.warmup + o.requests;
   long issued = 0, completed = 0, bad = 0;
   std::vector<double> lat_us;
@@ -197,23 +227,53 @@ int main(int argc, char** argv) {
   if (timing) t_start = Clock::now();
   std::string first_reply;
 
-  auto issue = [&](Conn& c) {
+  const bool paced = o.rate > 0;
+  auto issue = [&](Conn& c, Clock::time_point when) {
     if (issued >= total) return;
-    c.sent = Clock::now();
+    c.sent = when;
+    c.index = issued;
     c.waiting = true;
     write_all(c.wfd, make_request(o, issued++));
   };
-  for (auto& c : conns) issue(c);
+  // Open loop: request k is due at t_begin + k / rate.
+  Clock::time_point t_begin = Clock::now();
+  auto due = [&](long k) {
+    return t_begin + std::chrono::nanoseconds(
+                         static_cast<long long>(static_cast<double>(k) * 1e9 / o.rate));
+  };
+  std::vector<std::size_t> free_conns;
+  if (paced) {
+    for (std::size_t i = conns.size(); i > 0; --i) free_conns.push_back(i - 1);
+  } else {
+    for (auto& c : conns) issue(c, Clock::now());
+  }
 
   std::vector<pollfd> pfds(conns.size());
   char buf[8192];
   while (completed < total) {
+    if (paced) {
+      auto now = Clock::now();
+      while (issued < total && !free_conns.empty() && due(issued) <= now) {
+        issue(conns[free_conns.back()], due(issued));
+        free_conns.pop_back();
+      }
+    }
     for (std::size_t i = 0; i < conns.size(); ++i) {
       pfds[i] = {conns[i].rfd, static_cast<short>(conns[i].waiting ? POLLIN : 0), 0};
     }
-    int n = ::poll(pfds.data(), pfds.size(), 120000);
-    if (n <= 0) die("no reply within 120 s");
-    for (std::size_t i = 0; i < conns.size(); ++i) {
+    timespec ts{120, 0};
+    if (paced && issued < total && !free_conns.empty()) {
+      auto wait = std::chrono::duration_cast<std::chrono::nanoseconds>(due(issued) - Clock::now())
+                      .count();
+      if (wait < 0) wait = 0;
+      ts.tv_sec = static_cast<time_t>(wait / 1000000000);
+      ts.tv_nsec = static_cast<long>(wait % 1000000000);
+    }
+    int n = ::ppoll(pfds.data(), pfds.size(), &ts, nullptr);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) die(std::string("poll: ") + std::strerror(errno));
+    if (n == 0 && !(paced && issued < total)) die("no reply within 120 s");
+    for (std::size_t i = 0; i < conns.size() && n > 0; ++i) {
       if (pfds[i].revents == 0) continue;
       Conn& c = conns[i];
       ssize_t r = ::read(c.rfd, buf, sizeof buf);
@@ -228,26 +288,42 @@ int main(int argc, char** argv) {
       if (first_reply.empty()) first_reply = reply;
       if (!o.expect.empty() && reply.rfind(o.expect, 0) != 0) ++bad;
       ++completed;
+      if (paced) {
+        if (c.index >= o.warmup) {
+          if (!timing) {
+            timing = true;
+            t_start = due(o.warmup);
+          }
+          lat_us.push_back(std::chrono::duration<double, std::micro>(now - c.sent).count());
+        }
+        free_conns.push_back(i);
+        continue;
+      }
       if (timing) {
         lat_us.push_back(std::chrono::duration<double, std::micro>(now - c.sent).count());
       } else if (completed >= o.warmup) {
         timing = true;
         t_start = Clock::now();
       }
-      issue(c);
+      issue(c, Clock::now());
     }
   }
   auto t_end = Clock::now();
   double secs = std::chrono::duration<double>(t_end - t_start).count();
   double open_ms = std::chrono::duration<double, std::milli>(t_start - t_open).count();
-  for (auto& c : conns) {
-    ::close(c.rfd);
-    if (c.pid > 0) ::waitpid(c.pid, nullptr, 0);
+  for (auto* set : {&conns, &idle_conns}) {
+    for (auto& c : *set) {
+      ::close(c.rfd);
+      if (c.pid > 0) ::waitpid(c.pid, nullptr, 0);
+    }
   }
   std::sort(lat_us.begin(), lat_us.end());
   std::printf("target: %s\n", o.connect.empty() ? ("spawn " + o.spawn).c_str() : o.connect.c_str());
-  std::printf("connections: %d  requests: %zu (+%ld warm-up)  first reply: %.120s\n",
-              o.connections, lat_us.size(), o.warmup, first_reply.c_str());
+  std::printf("connections: %d (+%d idle)  requests: %zu (+%ld warm-up)  %s  first reply: %.120s\n",
+              o.connections, o.idle, lat_us.size(), o.warmup,
+              paced ? ("open loop at " + std::to_string(static_cast<long>(o.rate)) + "/s").c_str()
+                    : "closed loop",
+              first_reply.c_str());
   std::printf("requests/s: %.0f\n", static_cast<double>(lat_us.size()) / secs);
   std::printf("latency ms: p50 %.3f  p90 %.3f  p99 %.3f  max %.3f\n", pct(lat_us, 50) / 1000,
               pct(lat_us, 90) / 1000, pct(lat_us, 99) / 1000,

@@ -1,8 +1,17 @@
 #!/bin/sh
-# bench/spf/run.sh — policy-protocol load: inkan-spf (socket mode, one process, event loop)
+# bench/spf/run.sh — policy-protocol load: inkan-spf (socket mode, one process, event loop; and
+# spawn mode, one process per connection)
 # beside policyd-spf (spawned per connection on stdin/stdout, as Postfix spawn(8) runs it).
 #
-#   bench/spf/run.sh BUILD_DIR [CONNECTIONS [REQUESTS]]     (root: network namespace)
+#   bench/spf/run.sh BUILD_DIR [CONNECTIONS [REQUESTS [POLICY_LOAD_OPTIONS...]]]   (root)
+#
+#   e.g. run.sh build 16 20000 --rate 8000     open loop at 8000 requests/s (policy_load --rate)
+#        run.sh build 4 20000 --idle 100       plus 100 idle connections (policy_load --idle)
+#   SPF_BIN=/path/inkan-spf   another inkan-spf binary (default BUILD_DIR/milters/spf/inkan-spf)
+#   SKIP_POLICYD=1            leave out policyd-spf (slow: ~1/20 of inkan-spf's rate)
+#
+# inkan-spf CPU per request is exact in both modes: socket mode from /proc/PID/schedstat (ns),
+# spawn mode from rusage_wrap (wait4 rusage in us of every spawned process, start-up included).
 #
 # Runs in private network + mount namespaces: only `lo`, unbound on 127.0.0.1:53 serving the
 # test zone, /etc/resolv.conf bind-mounted to it (policyd-spf uses the system resolver), so no
@@ -13,10 +22,12 @@ set -eu
 BUILD=${1:?usage: run.sh BUILD_DIR [CONNECTIONS [REQUESTS]]}
 CONNS=${2:-16}
 REQS=${3:-20000}
+[ $# -ge 3 ] && shift 3 || shift $#
 BUILD=$(cd "$BUILD" && pwd)
 if [ -z "${INKAN_SPF_BENCH_NS:-}" ]; then
-    exec env INKAN_SPF_BENCH_NS=1 unshare --net --mount --fork "$0" "$BUILD" "$CONNS" "$REQS"
+    exec env INKAN_SPF_BENCH_NS=1 unshare --net --mount --fork "$0" "$BUILD" "$CONNS" "$REQS" "$@"
 fi
+SPF_BIN=${SPF_BIN:-$BUILD/milters/spf/inkan-spf}
 ip link set lo up
 DIR=$(mktemp -d /var/tmp/inkan-spf-bench.XXXXXX)
 trap 'kill $UNBOUND_PID $SPF_PID 2>/dev/null || true; rm -rf "$DIR"' EXIT INT TERM
@@ -60,29 +71,31 @@ chmod 644 "$DIR/policyd-spf.conf"
 LOAD="$BUILD/bench/spf/policy_load"
 EXPECT="action=prepend Received-SPF: Pass (mailfrom) identity=mailfrom; client-ip=192.0.2.5"
 
-echo "== inkan-spf, socket mode (unix:), $CONNS connections"
-"$BUILD/milters/spf/inkan-spf" -f -p "unix:$DIR/spf.sock" -c "$DIR/policyd-spf.conf" \
+echo "== inkan-spf, socket mode (unix:), $CONNS connections $*"
+"$SPF_BIN" -f -p "unix:$DIR/spf.sock" -c "$DIR/policyd-spf.conf" \
     > "$DIR/inkan-spf.out" 2>&1 &
 SPF_PID=$!
 for _ in 1 2 3 4 5 6 7 8 9 10; do [ -S "$DIR/spf.sock" ] && break; sleep 0.2; done
-T0=$(awk '{print $14+$15}' /proc/$SPF_PID/stat)
-"$LOAD" --connect "unix:$DIR/spf.sock" -c "$CONNS" -n "$REQS" -w 500 --expect "$EXPECT"
-T1=$(awk '{print $14+$15}' /proc/$SPF_PID/stat)
-TCK=$(getconf CLK_TCK)
-echo "inkan-spf CPU ms/request: $(awk -v a="$T0" -v b="$T1" -v t="$TCK" -v n="$REQS" 'BEGIN{printf "%.4f", (b-a)*1000/t/n}') (incl. warm-up)"
+T0=$(awk '{print $1}' /proc/$SPF_PID/schedstat)
+"$LOAD" --connect "unix:$DIR/spf.sock" -c "$CONNS" -n "$REQS" -w 500 --expect "$EXPECT" "$@"
+T1=$(awk '{print $1}' /proc/$SPF_PID/schedstat)
+echo "inkan-spf CPU ms/request: $(awk -v a="$T0" -v b="$T1" -v n="$REQS" 'BEGIN{printf "%.4f", (b-a)/1e6/(n+500)}') (one process; warm-up included)"
 echo "inkan-spf peak RSS: $(awk '/VmHWM/{print $2, $3}' /proc/$SPF_PID/status)"
 kill $SPF_PID; wait $SPF_PID 2>/dev/null || true
 SPF_PID=
 
-echo "== inkan-spf, spawn mode (one process per connection), $CONNS connections"
-"$LOAD" --spawn "$BUILD/milters/spf/inkan-spf $DIR/policyd-spf.conf" -c "$CONNS" -n "$REQS" \
-    -w 500 --expect "$EXPECT"
+echo "== inkan-spf, spawn mode (one process per connection), $CONNS connections $*"
+"$LOAD" --spawn "$BUILD/bench/spf/rusage_wrap $DIR/spawn-cpu.log $SPF_BIN $DIR/policyd-spf.conf" \
+    -c "$CONNS" -n "$REQS" -w 500 --expect "$EXPECT" "$@"
+awk -v n="$REQS" '{s += $4 + $5; p++} END {printf "inkan-spf CPU ms/request: %.4f (%d processes, start-up and warm-up included)\n", s/1000/(n+500), p}' "$DIR/spawn-cpu.log"
 
-if [ -x /usr/bin/policyd-spf ]; then
+if [ -n "${SKIP_POLICYD:-}" ]; then
+    :
+elif [ -x /usr/bin/policyd-spf ]; then
     N2=$((REQS / 4))
     echo "== policyd-spf (postfix-policyd-spf-python), spawned per connection, $CONNS connections"
     "$LOAD" --spawn "/usr/bin/policyd-spf $DIR/policyd-spf.conf" -c "$CONNS" -n "$N2" -w 200 \
-        --expect "$EXPECT"
+        --expect "$EXPECT" "$@"
 else
     echo "== policyd-spf not installed (../shared/bench-postfix/setup.sh installs it)"
 fi

@@ -2,16 +2,20 @@
 #include "spf/server.h"
 
 #include <fcntl.h>
-#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstring>
-#include <map>
 #include <optional>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "auth/dns/cache.h"
 #include "auth/dns/cares_resolver.h"
@@ -69,13 +73,42 @@ struct Conn {
   bool eof = false;
   bool broken = false;
   bool in_pump = false;
+  // Input arrived while a request was in progress (a pipelining client, or EOF): stop watching
+  // the input until the connection is idle again. Input stays registered while a check waits
+  // for DNS otherwise, so a cache miss costs no epoll_ctl.
+  bool in_paused = false;
+  // epoll interest currently registered: for in_fd (EPOLLIN, plus EPOLLOUT when out_fd is the
+  // same fd) and, in spawn mode, for a separate out_fd (EPOLLOUT).
+  std::uint32_t in_events = 0;
+  std::uint32_t out_events = 0;
+  // epoll refuses regular files and /dev/null (EPERM): such an fd is always ready.
+  bool in_always_ready = false;
+  bool out_always_ready = false;
 };
+
+// epoll_data.u64 = kind << kKindShift | value (conn id, or fd for the listen/DNS sockets).
+// Conn ids are never reused, so a stale event for a closed connection finds nothing.
+constexpr int kKindShift = 56;
+constexpr std::uint64_t kValueMask = (std::uint64_t{1} << kKindShift) - 1;
+enum class Kind : std::uint64_t { Signal = 1, Listen = 2, Conn = 3, Dns = 4 };
+constexpr std::uint64_t tag(Kind k, std::uint64_t value) {
+  return (static_cast<std::uint64_t>(k) << kKindShift) | (value & kValueMask);
+}
+/// epoll_wait batch size (more ready fds are returned by the next call).
+constexpr int kMaxEvents = 64;
+constexpr std::uint32_t kIn = EPOLLIN;
+constexpr std::uint32_t kOut = EPOLLOUT;
 
 class Server {
  public:
   Server(ServerOptions o, milter::Logger& log, auth::dns::Resolver& resolver,
          auth::dns::CaresResolver& cares)
       : opts_(std::move(o)), log_(log), resolver_(resolver), cares_(cares) {}
+  ~Server() {
+    if (ep_ >= 0) ::close(ep_);
+  }
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
 
   int run();
 
@@ -91,13 +124,36 @@ class Server {
   void reload();
   void log_verdict(const policy::SpfPolicyInput& in, const policy::SpfVerdict& v,
                    Clock::time_point t0);
+  // epoll bookkeeping
+  bool ep_set(int fd, std::uint32_t& registered, std::uint32_t want, std::uint64_t data);
+  void settle(std::uint64_t id);
+  void settle_dirty();
+  void set_listening(bool on);
+  void sync_dns_fds();
+  int next_timeout_ms();
+  void run_deadlines();
 
   ServerOptions opts_;
   milter::Logger& log_;
   auth::dns::Resolver& resolver_;
   auth::dns::CaresResolver& cares_;
-  std::map<std::uint64_t, Conn> conns_;
+  std::unordered_map<std::uint64_t, Conn> conns_;
   std::uint64_t next_id_ = 1;
+  int ep_ = -1;
+  bool listening_ = false;
+  // Connections whose state changed since their epoll interest was last brought up to date.
+  std::vector<std::uint64_t> dirty_;
+  // Connections with a check waiting for DNS (deadline-driven); usually empty with a warm cache.
+  std::unordered_set<std::uint64_t> waiting_;
+  // Connections with an fd epoll refuses (spawn mode with a file on stdin/stdout).
+  std::vector<std::uint64_t> always_ready_;
+  // c-ares sockets registered with epoll. c-ares may close a socket and open another that gets
+  // the same number within one iteration (epoll forgot the old one at close): the inode tells.
+  struct DnsFd {
+    std::uint32_t events = 0;
+    ino_t ino = 0;
+  };
+  std::unordered_map<int, DnsFd> dns_fds_;
   // Completions may still arrive while the resolvers are torn down after run(): they check it.
   std::shared_ptr<char> alive_ = std::make_shared<char>(0);
 };
@@ -107,15 +163,27 @@ void Server::add_conn(int in_fd, int out_fd) {
   c.id = next_id_++;
   c.in_fd = in_fd;
   c.out_fd = out_fd;
+  // A fresh client fd may reuse the number of a c-ares socket closed meanwhile (epoll dropped
+  // that registration at close): forget it so the DNS sync does not unregister the client.
+  dns_fds_.erase(in_fd);
+  dns_fds_.erase(out_fd);
+  dirty_.push_back(c.id);
   conns_.emplace(c.id, std::move(c));
 }
 
 void Server::close_conn(std::uint64_t id) {
   auto it = conns_.find(id);
   if (it == conns_.end()) return;
+  Conn& c = it->second;
   if (!opts_.spawn) {
-    ::close(it->second.in_fd);
+    ::close(c.in_fd);  // drops its epoll registration too
+  } else {
+    if (c.in_events != 0) ::epoll_ctl(ep_, EPOLL_CTL_DEL, c.in_fd, nullptr);
+    if (c.out_fd != c.in_fd && c.out_events != 0) {
+      ::epoll_ctl(ep_, EPOLL_CTL_DEL, c.out_fd, nullptr);
+    }
   }
+  waiting_.erase(id);
   conns_.erase(it);
 }
 
@@ -157,8 +225,11 @@ void Server::on_verdict(std::uint64_t id, const policy::SpfPolicyInput& in, Cloc
   c.out += policy::format_response(v.action);
   c.busy = false;
   c.pending.reset();
+  waiting_.erase(id);
+  dirty_.push_back(id);
+  if (c.in_pump) return;  // pump() goes on with the next request and writes all replies at once
   flush(c);
-  if (!c.in_pump) pump(c);
+  pump(c);
 }
 
 void Server::pump(Conn& c) {
@@ -191,9 +262,14 @@ void Server::pump(Conn& c) {
         });
     auto it = conns_.find(id);
     if (it == conns_.end()) return;
-    if (!check->done()) it->second.pending = std::move(check);
+    if (!check->done()) {
+      it->second.pending = std::move(check);
+      waiting_.insert(id);
+    }
   }
   c.in_pump = false;
+  flush(c);
+  dirty_.push_back(id);
 }
 
 void Server::flush(Conn& c) {
@@ -247,7 +323,7 @@ void Server::accept_on(int fd) {
     int cfd = ::accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (cfd < 0) {
       if (errno == EINTR) continue;
-      return;  // EAGAIN or a transient error (EMFILE: retried at the next poll)
+      return;  // EAGAIN or a transient error (EMFILE: retried at the next wakeup)
     }
     if (conns_.size() >= kMaxConnections) {
       log_.warning("too many policy connections (" + std::to_string(kMaxConnections) +
@@ -273,7 +349,153 @@ void Server::reload() {
   }
 }
 
+// Brings one fd's registration from `registered` to `want` (0 = not registered). Returns
+// false if epoll refuses the fd (EPERM: regular file, /dev/null): the caller treats it as
+// always ready, as poll(2) does.
+bool Server::ep_set(int fd, std::uint32_t& registered, std::uint32_t want, std::uint64_t data) {
+  if (want == registered) return true;
+  epoll_event ev{};
+  ev.events = want;
+  ev.data.u64 = data;
+  int op = registered == 0 ? EPOLL_CTL_ADD : want == 0 ? EPOLL_CTL_DEL : EPOLL_CTL_MOD;
+  int r = ::epoll_ctl(ep_, op, fd, &ev);
+  if (r != 0 && op == EPOLL_CTL_ADD && errno == EEXIST) {
+    r = ::epoll_ctl(ep_, EPOLL_CTL_MOD, fd, &ev);
+  }
+  if (r != 0 && errno == EPERM) return false;
+  registered = want;
+  return true;
+}
+
+// After a connection changed: close it if it is finished, else register exactly the events it
+// waits for. Level-triggered, and nothing changes on the fast path (request in, reply out), so
+// a warm-cache request costs epoll_wait + read + write and no epoll_ctl.
+void Server::settle(std::uint64_t id) {
+  auto it = conns_.find(id);
+  if (it == conns_.end()) return;
+  Conn& c = it->second;
+  bool idle = !c.busy && c.reader.ready() == 0;
+  if (c.broken || (c.eof && idle && c.out.empty())) {
+    if (c.eof && c.reader.mid_request() && opts_.settings->debug_level >= 2) {
+      log_.debug("policy client closed in the middle of a request");
+    }
+    close_conn(id);
+    return;
+  }
+  // Input is read only when idle (Postfix never pipelines; a client that does waits in its
+  // socket buffer), output watched only while a reply is unsent.
+  if (idle) c.in_paused = false;
+  std::uint32_t want_in = (!c.eof && !c.in_paused) ? kIn : 0u;
+  std::uint32_t want_out = c.out.empty() ? 0u : kOut;
+  if (c.in_fd == c.out_fd) {
+    if (!c.in_always_ready &&
+        !ep_set(c.in_fd, c.in_events, want_in | want_out, tag(Kind::Conn, id))) {
+      c.in_always_ready = c.out_always_ready = true;
+    }
+  } else {
+    if (!c.in_always_ready && !ep_set(c.in_fd, c.in_events, want_in, tag(Kind::Conn, id))) {
+      c.in_always_ready = true;
+    }
+    if (!c.out_always_ready && !ep_set(c.out_fd, c.out_events, want_out, tag(Kind::Conn, id))) {
+      c.out_always_ready = true;
+    }
+  }
+  if ((c.in_always_ready && !c.eof && idle) || (c.out_always_ready && want_out != 0)) {
+    always_ready_.push_back(id);
+  }
+}
+
+void Server::settle_dirty() {
+  // settle() may close connections but never dirties others, so one pass empties the list.
+  std::vector<std::uint64_t> ids;
+  ids.swap(dirty_);
+  for (std::uint64_t id : ids) settle(id);
+  std::sort(always_ready_.begin(), always_ready_.end());
+  always_ready_.erase(std::unique(always_ready_.begin(), always_ready_.end()),
+                      always_ready_.end());
+}
+
+void Server::set_listening(bool on) {
+  if (on == listening_) return;
+  for (int fd : opts_.listen_fds) {
+    std::uint32_t reg = on ? 0u : kIn;
+    ep_set(fd, reg, on ? kIn : 0u, tag(Kind::Listen, static_cast<std::uint64_t>(fd)));
+  }
+  listening_ = on;
+}
+
+// c-ares opens and closes its sockets inside query_async()/process_fd(): mirror its current
+// set. Only while queries are pending or sockets are registered; an idle server skips it.
+void Server::sync_dns_fds() {
+  if (cares_.pending() == 0 && dns_fds_.empty()) return;
+  auto inode = [](int fd) -> ino_t {
+    struct stat st {};
+    return ::fstat(fd, &st) == 0 ? st.st_ino : 0;
+  };
+  auto now = cares_.fds();
+  for (auto it = dns_fds_.begin(); it != dns_fds_.end();) {
+    bool still = false;
+    for (const auto& w : now) still = still || w.fd == it->first;
+    if (!still) {
+      // Unregister only the socket we registered (closed: epoll dropped it already).
+      if (inode(it->first) == it->second.ino) ::epoll_ctl(ep_, EPOLL_CTL_DEL, it->first, nullptr);
+      it = dns_fds_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (const auto& w : now) {
+    std::uint32_t want = (w.readable ? kIn : 0u) | (w.writable ? kOut : 0u);
+    ino_t ino = inode(w.fd);
+    DnsFd& d = dns_fds_[w.fd];
+    if (d.ino != ino) d = DnsFd{0, ino};  // a new socket behind this number
+    ep_set(w.fd, d.events, want, tag(Kind::Dns, static_cast<std::uint64_t>(w.fd)));
+  }
+}
+
+// The nearest c-ares timeout or Lookup_Time deadline; -1 (sleep until an fd is ready) when
+// nothing waits for DNS.
+int Server::next_timeout_ms() {
+  if (!always_ready_.empty()) return 0;
+  long timeout_ms = -1;
+  if (cares_.pending() > 0) {
+    auto dns_ms = cares_.next_timeout();
+    if (dns_ms.count() >= 0) timeout_ms = static_cast<long>(dns_ms.count());
+  }
+  if (waiting_.empty()) return static_cast<int>(timeout_ms);
+  auto now = Clock::now();
+  for (std::uint64_t id : waiting_) {
+    auto it = conns_.find(id);
+    if (it == conns_.end() || !it->second.pending) continue;
+    if (auto d = it->second.pending->deadline()) {
+      long ms = static_cast<long>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(*d - now).count()) + 1;
+      if (ms < 0) ms = 0;
+      if (timeout_ms < 0 || ms < timeout_ms) timeout_ms = ms;
+    }
+  }
+  return static_cast<int>(timeout_ms);
+}
+
+// Lookup_Time / Whitelist_Lookup_Time.
+void Server::run_deadlines() {
+  if (waiting_.empty()) return;
+  std::vector<std::shared_ptr<policy::SpfPolicyCheck>> due;
+  auto now = Clock::now();
+  for (std::uint64_t id : waiting_) {
+    auto it = conns_.find(id);
+    if (it == conns_.end() || !it->second.pending) continue;
+    if (auto d = it->second.pending->deadline(); d && *d <= now) due.push_back(it->second.pending);
+  }
+  for (auto& check : due) check->check_deadline();
+}
+
 int Server::run() {
+  ep_ = ::epoll_create1(EPOLL_CLOEXEC);
+  if (ep_ < 0) {
+    log_.critical(std::string("epoll_create1: ") + std::strerror(errno));
+    return 71;
+  }
   int sp[2];
   if (::pipe2(sp, O_NONBLOCK | O_CLOEXEC) != 0) {
     log_.critical(std::string("pipe: ") + std::strerror(errno));
@@ -285,6 +507,10 @@ int Server::run() {
   sigemptyset(&sa.sa_mask);
   for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) ::sigaction(sig, &sa, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
+  {
+    std::uint32_t reg = 0;
+    ep_set(sp[0], reg, kIn, tag(Kind::Signal, 0));
+  }
 
   if (opts_.spawn) {
     set_nonblocking(0);
@@ -294,127 +520,78 @@ int Server::run() {
     for (int fd : opts_.listen_fds) set_nonblocking(fd);
   }
 
-  std::vector<pollfd> pfds;
-  enum class Kind { Signal, Listen, Conn, Dns };
-  struct Slot {
-    Kind kind;
-    std::uint64_t id;  // conn id, or listen fd
-    bool dns_write;
-  };
-  std::vector<Slot> slots;
+  std::array<epoll_event, kMaxEvents> events{};
   int rc = 0;
   while (true) {
     if (g_stop.load()) break;
     if (g_reload.exchange(false)) reload();
 
-    // Drop finished connections.
-    for (auto it = conns_.begin(); it != conns_.end();) {
-      Conn& c = it->second;
-      bool idle = !c.busy && c.reader.ready() == 0;
-      if (c.broken || (c.eof && idle && c.out.empty())) {
-        if (c.eof && c.reader.mid_request() && opts_.settings->debug_level >= 2) {
-          log_.debug("policy client closed in the middle of a request");
-        }
-        std::uint64_t id = it->first;
-        ++it;
-        close_conn(id);
-      } else {
-        ++it;
-      }
-    }
+    always_ready_.clear();
+    settle_dirty();
     if (opts_.spawn && conns_.empty()) break;  // stdin closed: policyd-spf exits normally
+    if (!opts_.spawn) set_listening(conns_.size() < kMaxConnections);
+    sync_dns_fds();
 
-    // Build the poll set.
-    pfds.clear();
-    slots.clear();
-    pfds.push_back({sp[0], POLLIN, 0});
-    slots.push_back({Kind::Signal, 0, false});
-    if (conns_.size() < kMaxConnections) {
-      for (int fd : opts_.listen_fds) {
-        pfds.push_back({fd, POLLIN, 0});
-        slots.push_back({Kind::Listen, static_cast<std::uint64_t>(fd), false});
-      }
-    }
-    for (auto& [id, c] : conns_) {
-      if (!c.eof && !c.busy && c.reader.ready() == 0) {
-        pfds.push_back({c.in_fd, POLLIN, 0});
-        slots.push_back({Kind::Conn, id, false});
-      }
-      if (!c.out.empty()) {
-        pfds.push_back({c.out_fd, POLLOUT, 0});
-        slots.push_back({Kind::Conn, id, true});
-      }
-    }
-    for (const auto& w : cares_.fds()) {
-      short ev = static_cast<short>((w.readable ? POLLIN : 0) | (w.writable ? POLLOUT : 0));
-      pfds.push_back({w.fd, ev, 0});
-      slots.push_back({Kind::Dns, static_cast<std::uint64_t>(w.fd), false});
-    }
-
-    // Timeout: the nearest c-ares timeout or check deadline.
-    auto now = Clock::now();
-    long timeout_ms = -1;
-    auto dns_ms = cares_.next_timeout();
-    if (dns_ms.count() >= 0) timeout_ms = static_cast<long>(dns_ms.count());
-    for (auto& [id, c] : conns_) {
-      if (!c.pending) continue;
-      if (auto d = c.pending->deadline()) {
-        long ms = static_cast<long>(
-            std::chrono::duration_cast<std::chrono::milliseconds>(*d - now).count()) + 1;
-        if (ms < 0) ms = 0;
-        if (timeout_ms < 0 || ms < timeout_ms) timeout_ms = ms;
-      }
-    }
-    int n = ::poll(pfds.data(), pfds.size(), static_cast<int>(timeout_ms));
+    int n = ::epoll_wait(ep_, events.data(), kMaxEvents, next_timeout_ms());
     if (n < 0) {
       if (errno == EINTR) continue;
-      log_.critical(std::string("poll: ") + std::strerror(errno));
+      log_.critical(std::string("epoll_wait: ") + std::strerror(errno));
       rc = 71;
       break;
     }
 
     // DNS first, so answers are consumed before new work starts.
     bool dns_activity = false;
-    for (std::size_t i = 0; i < pfds.size(); ++i) {
-      if (slots[i].kind != Kind::Dns || pfds[i].revents == 0) continue;
+    for (int i = 0; i < n; ++i) {
+      const epoll_event& ev = events[static_cast<std::size_t>(i)];
+      if (static_cast<Kind>(ev.data.u64 >> kKindShift) != Kind::Dns) continue;
       dns_activity = true;
-      int fd = pfds[i].fd;
-      bool r = (pfds[i].revents & (POLLIN | POLLERR | POLLHUP)) != 0;
-      bool w = (pfds[i].revents & POLLOUT) != 0;
+      int fd = static_cast<int>(ev.data.u64 & kValueMask);
+      bool r = (ev.events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0;
+      bool w = (ev.events & EPOLLOUT) != 0;
       cares_.process_fd(r ? fd : -1, w ? fd : -1);
     }
-    if (!dns_activity) cares_.process_fd(-1, -1);  // timeouts
+    if (!dns_activity && cares_.pending() > 0) cares_.process_fd(-1, -1);  // timeouts
 
-    for (std::size_t i = 0; i < pfds.size(); ++i) {
-      if (pfds[i].revents == 0) continue;
-      const Slot& sl = slots[i];
-      if (sl.kind == Kind::Signal) {
+    for (int i = 0; i < n; ++i) {
+      const epoll_event& ev = events[static_cast<std::size_t>(i)];
+      auto kind = static_cast<Kind>(ev.data.u64 >> kKindShift);
+      std::uint64_t value = ev.data.u64 & kValueMask;
+      if (kind == Kind::Signal) {
         char b[64];
         while (::read(sp[0], b, sizeof b) > 0) {
         }
-      } else if (sl.kind == Kind::Listen) {
-        accept_on(static_cast<int>(sl.id));
-      } else if (sl.kind == Kind::Conn) {
-        auto it = conns_.find(sl.id);
+      } else if (kind == Kind::Listen) {
+        accept_on(static_cast<int>(value));
+      } else if (kind == Kind::Conn) {
+        auto it = conns_.find(value);
         if (it == conns_.end()) continue;
         Conn& c = it->second;
-        if (sl.dns_write) {
-          flush(c);
-        } else {
-          read_conn(c);
-          if (!c.broken) pump(c);
+        dirty_.push_back(value);
+        // EPOLLHUP/EPOLLERR: write() or read() reports the error or the EOF.
+        if ((ev.events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0 && !c.out.empty()) flush(c);
+        if ((ev.events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && !c.eof && !c.broken) {
+          if (c.busy || c.reader.ready() != 0) {
+            c.in_paused = true;  // settle() unregisters the input until the reply is out
+          } else {
+            read_conn(c);
+            if (!c.broken) pump(c);
+          }
         }
       }
     }
-    // Lookup_Time / Whitelist_Lookup_Time.
-    std::vector<std::shared_ptr<policy::SpfPolicyCheck>> due;
-    now = Clock::now();
-    for (auto& [id, c] : conns_) {
-      if (c.pending) {
-        if (auto d = c.pending->deadline(); d && *d <= now) due.push_back(c.pending);
+    for (std::uint64_t id : always_ready_) {
+      auto it = conns_.find(id);
+      if (it == conns_.end()) continue;
+      Conn& c = it->second;
+      dirty_.push_back(id);
+      if (c.out_always_ready && !c.out.empty()) flush(c);
+      if (c.in_always_ready && !c.eof && !c.broken && !c.busy && c.reader.ready() == 0) {
+        read_conn(c);
+        if (!c.broken) pump(c);
       }
     }
-    for (auto& check : due) check->check_deadline();
+    run_deadlines();
   }
   g_signal_pipe.store(-1);
   ::close(sp[0]);
