@@ -95,7 +95,9 @@ std::vector<std::string> split_nul(std::string_view d, std::size_t max) {
 class Connection final : public MtaLink {
  public:
   Connection(int fd, bool tcp, int timeout) : fd_(fd), tcp_(tcp) {
-    in_.resize(kReadChunk);
+    // Not value-initialised: only the bytes read are ever touched (RSS stays per-use).
+    in_.reset(new unsigned char[kReadChunk]);
+    cap_ = kReadChunk;
     timeval tv{timeout, 0};
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
@@ -181,17 +183,17 @@ class Connection final : public MtaLink {
   bool fill() {
     flush();  // the MTA reads our answers before it sends more: never block with them queued
     if (begin_ > 0 && begin_ == end_) begin_ = end_ = 0;
-    if (end_ == in_.size()) {
+    if (end_ == cap_) {
       if (begin_ > 0) {
-        std::memmove(in_.data(), in_.data() + begin_, end_ - begin_);
+        std::memmove(in_.get(), in_.get() + begin_, end_ - begin_);
         end_ -= begin_;
         begin_ = 0;
       } else {
-        in_.resize(in_.size() * 2);
+        grow(cap_ * 2);
       }
     }
     for (;;) {
-      ssize_t r = ::read(fd_, in_.data() + end_, in_.size() - end_);
+      ssize_t r = ::read(fd_, in_.get() + end_, cap_ - end_);
       if (r > 0) {
         end_ += static_cast<std::size_t>(r);
         return true;
@@ -205,16 +207,30 @@ class Connection final : public MtaLink {
     while (end_ - begin_ < 5) {
       if (!fill()) return false;
     }
-    std::uint32_t len = get32(in_.data() + begin_);
+    std::uint32_t len = get32(in_.get() + begin_);
     if (len == 0 || len - 1 > kMaxPacketData) return false;  // not the milter protocol
-    while (end_ - begin_ < 4 + static_cast<std::size_t>(len)) {
-      if (in_.size() < 4 + static_cast<std::size_t>(len) && begin_ == 0) in_.resize(4 + len);
+    const std::size_t need = 4 + static_cast<std::size_t>(len);
+    while (end_ - begin_ < need) {
+      if (begin_ + need > cap_) {
+        // Make room for the whole packet: move it to the front, grow if it is larger.
+        std::memmove(in_.get(), in_.get() + begin_, end_ - begin_);
+        end_ -= begin_;
+        begin_ = 0;
+        if (need > cap_) grow(need);
+      }
       if (!fill()) return false;
     }
     c = static_cast<char>(in_[begin_ + 4]);
-    d = std::string_view(reinterpret_cast<const char*>(in_.data() + begin_ + 5), len - 1);
+    d = std::string_view(reinterpret_cast<const char*>(in_.get() + begin_ + 5), len - 1);
     begin_ += 4 + static_cast<std::size_t>(len);
     return true;
+  }
+
+  void grow(std::size_t n) {
+    std::unique_ptr<unsigned char[]> b(new unsigned char[n]);
+    std::memcpy(b.get(), in_.get(), end_);
+    in_ = std::move(b);
+    cap_ = n;
   }
 
   /* Output. */
@@ -403,7 +419,8 @@ class Connection final : public MtaLink {
 
   int fd_;
   bool tcp_;
-  std::vector<unsigned char> in_;
+  std::unique_ptr<unsigned char[]> in_;
+  std::size_t cap_ = 0;
   std::size_t begin_ = 0, end_ = 0;
   std::string out_;
   void* priv_ = nullptr;
