@@ -436,6 +436,16 @@ std::condition_variable g_serve_cv;
 
 }  // namespace
 
+void serve_connection(int fd, bool tcp, int timeout_seconds) noexcept {
+  try {
+    Connection conn(fd, tcp, timeout_seconds);
+    conn.run();
+  } catch (...) {
+    // Out of memory for the connection's buffers: drop the connection; the MTA applies its
+    // milter_default_action and the daemon lives.
+  }
+}
+
 auth::Result<std::unique_ptr<NativeEngine>> NativeEngine::listen(const auth::net::SocketSpec& spec,
                                                                   EngineOptions options) {
   if (spec.is_local()) {
@@ -531,10 +541,7 @@ void NativeEngine::worker() noexcept {
     // The last waiting thread takes this connection: start another to wait for the next.
     if (idle_.fetch_sub(1) == 1) spawn_worker();
     // TCP_NODELAY: set by the accept4() interposer (tcp_nodelay.cpp) on TCP connections.
-    {
-      Connection conn(c, tcp_, options_.timeout_seconds);
-      conn.run();
-    }
+    serve_connection(c, tcp_, options_.timeout_seconds);
     ::close(c);
     if (stopping_.load() || idle_.load() >= kMaxIdleThreads) return;
     idle_.fetch_add(1);

@@ -44,6 +44,11 @@ struct EngineOptions {
   int backlog = 128;
 };
 
+/// Serves one accepted MTA connection on the calling thread until the MTA quits or the
+/// connection fails (the caller closes `fd`). `tcp` re-arms TCP_QUICKACK after each write.
+/// The worker threads use it; so does the engine's fuzz target.
+void serve_connection(int fd, bool tcp, int timeout_seconds) noexcept;
+
 class NativeEngine {
  public:
   /// Binds and listens on `spec` (as root, before daemonising); a stale UNIX socket is
