@@ -372,6 +372,7 @@ class DkimSession final : public Session {
       }
       spec.canon = s.canonicalization;
       spec.style = auth::dkim::SignatureStyle::OpenDkim;  // OpenDKIM's exact field layout (anchor-features.md §2.6)
+      if (s.maximum_signed_bytes > 0) spec.max_body_bytes = s.maximum_signed_bytes;  // MaximumSignedBytes: l=
       // h= lists the names as spelled in the message, in message order (OpenDKIM); the
       // signer lists each name once per occurrence.
       auto listed = [](const std::vector<std::string>& v, std::string_view n) {

@@ -255,7 +255,7 @@ const std::vector<KeywordInfo>& dkim_keywords() {
       {"IdentityHeader", KS::Refused, "not implemented"},
       {"IdentityHeaderRemove", KS::Refused, "not implemented"},
       {"LuaOnlySigning", KS::Refused, "Lua policy scripts are not supported"},
-      {"MaximumSignedBytes", KS::Refused, "signing only part of the body (l=) needs a body-length limit in the signer"},
+      {"MaximumSignedBytes", KS::Implemented, ""},
       {"On-ReputationError", KS::Refused, "reputation is not supported"},
       {"POPDBFile", KS::Refused, "POP-before-SMTP is not supported; use SASL or InternalHosts"},
       {"RateLimits", KS::Refused, "reputation rate limits are not supported"},
@@ -353,6 +353,7 @@ bool DkimSettings::same_as(const DkimSettings& o) const {
          signing_kind == o.signing_kind && signing == o.signing && key_table == o.key_table &&
          sender_headers == o.sender_headers && dont_sign_mail_to == o.dont_sign_mail_to &&
          exempt_domains == o.exempt_domains && signature_ttl == o.signature_ttl &&
+         maximum_signed_bytes == o.maximum_signed_bytes &&
          require_safe_keys == o.require_safe_keys && internal_hosts == o.internal_hosts &&
          external_ignore == o.external_ignore && peer_list == o.peer_list && mta == o.mta &&
          macro_list == o.macro_list && minimum_key_bits == o.minimum_key_bits &&
@@ -795,6 +796,9 @@ DkimSettings load_dkim_legacy(const LegacyConfig& cfg, const FileReader& reader)
   if (const Setting* st = get("DontSignMailTo")) s.dont_sign_mail_to = load_list(where(st), st->value, base, reader, true);
   if (const Setting* st = get("ExemptDomains")) s.exempt_domains = load_list(where(st), st->value, base, reader, true);
   if (const Setting* st = get("SignatureTTL")) s.signature_ttl = parse_number(where(st), st->value, 0, kDkimMaxConfigNumber);
+  if (const Setting* st = get("MaximumSignedBytes")) {
+    s.maximum_signed_bytes = static_cast<std::uint64_t>(parse_number(where(st), st->value, 0, kDkimMaxConfigNumber));
+  }
 
   /* Verifying. */
   if (const Setting* st = get("MinimumKeyBits")) {
@@ -1052,6 +1056,7 @@ DkimSettings load_dkim_yaml(std::string_view text, const std::string& file, cons
         else if (k == "remove_old_signatures") s.remove_old_signatures = b();
         else if (k == "require_safe_keys") s.require_safe_keys = b();
         else if (k == "signature_ttl") s.signature_ttl = parse_number(w, sv(), 0, kDkimMaxConfigNumber);
+        else if (k == "maximum_signed_bytes") s.maximum_signed_bytes = static_cast<std::uint64_t>(parse_number(w, sv(), 0, kDkimMaxConfigNumber));
         else if (k == "dont_sign_mail_to") s.dont_sign_mail_to = lowlist();
         else if (k == "exempt_domains") s.exempt_domains = lowlist();
         else if (k == "mta") s.mta = lst();

@@ -177,10 +177,10 @@ struct Signer::Impl {
   std::size_t header_bytes = 0;
   bool ended = false;
   bool finished = false;
-  // One body hash per distinct body canonicalization (both a= use SHA-256 and the signer never
-  // truncates with l=), so dual RSA + Ed25519 signing hashes the body once.
+  // One body hash per distinct body canonicalization and length limit (both a= use SHA-256),
+  // so dual RSA + Ed25519 signing hashes the body once.
   std::vector<BodyHasher> hashers;
-  std::vector<Canon> hasher_canon;
+  std::vector<std::pair<Canon, std::optional<std::uint64_t>>> hasher_canon;
   std::vector<std::size_t> hasher_of;  // per spec
   std::vector<std::optional<std::string>> body_hash;  // per hasher, once finished
 
@@ -188,10 +188,11 @@ struct Signer::Impl {
     if (!opt.clock) opt.clock = system_clock();
     for (const auto& spec : opt.signatures) {
       std::size_t i = 0;
-      while (i < hasher_canon.size() && hasher_canon[i] != spec.canon.body) ++i;
+      const std::pair<Canon, std::optional<std::uint64_t>> key{spec.canon.body, spec.max_body_bytes};
+      while (i < hasher_canon.size() && hasher_canon[i] != key) ++i;
       if (i == hasher_canon.size()) {
-        hasher_canon.push_back(spec.canon.body);
-        hashers.emplace_back(spec.canon.body, crypto::HashAlg::Sha256);
+        hasher_canon.push_back(key);
+        hashers.emplace_back(spec.canon.body, crypto::HashAlg::Sha256, spec.max_body_bytes);
       }
       hasher_of.push_back(i);
     }
@@ -297,7 +298,9 @@ struct Signer::Impl {
     /* Body hash. */
     if (!body_hash[hasher]) body_hash[hasher] = hashers[hasher].finish();
     const std::string& bh = *body_hash[hasher];
-    const std::uint64_t canonical_len = hashers[hasher].canonical_length();
+    // l= is what was hashed: the whole canonical body, or MaximumSignedBytes of it.
+    const std::uint64_t canonical_len = hashers[hasher].hashed_length();
+    const bool write_l = spec.body_length || spec.max_body_bytes.has_value();
 
     /* Tags in fixed order: v a c d i q s t x l h bh b. */
     std::vector<std::vector<Piece>> tags;
@@ -311,7 +314,7 @@ struct Signer::Impl {
     simple_tag("s=" + spec.selector + ";");
     if (spec.timestamp) simple_tag("t=" + std::to_string(now) + ";");
     if (spec.expire_after) simple_tag("x=" + std::to_string(now + *spec.expire_after) + ";");
-    if (spec.body_length) simple_tag("l=" + std::to_string(canonical_len) + ";");
+    if (write_l) simple_tag("l=" + std::to_string(canonical_len) + ";");
     {
       // h= pieces: break points at the separator's spaces, or after ':' when it has none.
       std::vector<Piece> h;
@@ -404,7 +407,9 @@ struct Signer::Impl {
     /* Body hash. */
     if (!body_hash[hasher]) body_hash[hasher] = hashers[hasher].finish();
     const std::string& bh = *body_hash[hasher];
-    const std::uint64_t canonical_len = hashers[hasher].canonical_length();
+    // l= is what was hashed: the whole canonical body, or MaximumSignedBytes of it.
+    const std::uint64_t canonical_len = hashers[hasher].hashed_length();
+    const bool write_l = spec.body_length || spec.max_body_bytes.has_value();
 
     /* Tokens in dkim_gensighdr's order: v a c d s t [q] [x] [i] bh [l] h, then b. */
     std::vector<std::string> tokens;
@@ -418,7 +423,7 @@ struct Signer::Impl {
     if (spec.expire_after) tokens.push_back("x=" + std::to_string(now + *spec.expire_after) + ";");
     if (!spec.identity.empty()) tokens.push_back("i=" + spec.identity + ";");
     tokens.push_back("bh=" + crypto::base64_encode(bh) + ";");
-    if (spec.body_length) tokens.push_back("l=" + std::to_string(canonical_len) + ";");
+    if (write_l) tokens.push_back("l=" + std::to_string(canonical_len) + ";");
     {
       std::string h = "h=";
       for (std::size_t i = 0; i < names.size(); ++i) {

@@ -319,6 +319,19 @@ TEST(OpenDkimSigForm, SimpleSimpleNoOversign) {
   expect_identical(d, m, base_spec("example.com", "sel2024", rsa_key(), Canon::Simple, Canon::Simple));
 }
 
+TEST(OpenDkimSigForm, MaximumSignedBytesWritesTheSameL) {
+  REQUIRE_OPENDKIM();
+  OpenDkimDaemon d;
+  const std::string key = d.key_file("rsa.pem", rsa_key());
+  START(d, "Domain example.com\nSelector sel2024\nKeyFile " + key +
+               "\nCanonicalization relaxed/simple\nOversignHeaders From\nMaximumSignedBytes 20\n");
+  auto spec = base_spec("example.com", "sel2024", rsa_key(), Canon::Relaxed, Canon::Simple);
+  spec.oversign = {"From"};
+  spec.max_body_bytes = 20;
+  const std::string f = expect_identical(d, base_message(), spec);
+  EXPECT_NE(f.find(" l=20;"), std::string::npos) << f;
+}
+
 TEST(OpenDkimSigForm, SigningTableIdentity) {
   REQUIRE_OPENDKIM();
   OpenDkimDaemon d;

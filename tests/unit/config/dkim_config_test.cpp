@@ -566,13 +566,24 @@ TEST(DkimLegacy, RelativeKeyFileIsAPathFromTheWorkingDirectory) {
 
 TEST(DkimKeywords, StillRefusedNameTheirReason) {
   Files f;
-  for (const char* k : {"MaximumSignedBytes 1000", "BodyLengthDB csl:a@b", "ChangeRootDirectory /var/lib",
+  for (const char* k : {"BodyLengthDB csl:a@b", "ChangeRootDirectory /var/lib",
                         "SetupPolicyScript /x.lua", "ResolverConfiguration /etc/unbound.conf"}) {
     std::string e = error_of(std::string(k) + "\n", f);
     std::string name(k, std::string_view(k).find(' '));
     EXPECT_NE(e.find(name), std::string::npos) << e;
     EXPECT_NE(e.find("not supported by inkan-dkim"), std::string::npos) << e;
   }
+}
+
+TEST(DkimKeywords, MaximumSignedBytesInBothForms) {
+  Files f;
+  DkimSettings s = legacy("MaximumSignedBytes 1000\n", f);
+  EXPECT_EQ(s.maximum_signed_bytes, 1000u);
+  EXPECT_EQ(legacy("", f).maximum_signed_bytes, 0u) << "default: the whole body";
+  EXPECT_NE(error_of("MaximumSignedBytes -5\n", f).find("MaximumSignedBytes"), std::string::npos);
+  EXPECT_NE(error_of("MaximumSignedBytes lots\n", f).find("MaximumSignedBytes"), std::string::npos);
+  s = load_dkim_yaml("dkim:\n  maximum_signed_bytes: 4096\n", "/etc/inkan/inkan.yaml", f.reader());
+  EXPECT_EQ(s.maximum_signed_bytes, 4096u);
 }
 
 TEST(DkimYaml, VerificationPolicies) {

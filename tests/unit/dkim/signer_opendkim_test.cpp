@@ -398,4 +398,45 @@ INSTANTIATE_TEST_SUITE_P(Canons, OpenDkimSignVerify,
                          });
 
 }  // namespace
+/* ---- MaximumSignedBytes: l= is what was hashed ------------------------------------------ */
+
+TEST(OpenDkimMaxBodyBytes, LimitsTheHashAndWritesL) {
+  dns::ZoneResolver zone;
+  zone.add_txt("rsa._domainkey.example.com",
+               *format_key_record(crypto::PublicKey::from_private(rsa_key())));
+  const std::string body = "0123456789\r\nabcdefghij\r\n";  // 24 canonical bytes
+  const std::string msg = "From: Joe <joe@example.com>\r\nSubject: x\r\n\r\n" + body;
+  auto s = spec(rsa_key(), "rsa");
+  s.headers = {"from", "subject"};
+  for (std::uint64_t limit : {std::uint64_t{5}, std::uint64_t{24}, std::uint64_t{1000}}) {
+    s.max_body_bytes = limit;
+    const std::string f = one(s, msg, kRsaT);
+    const std::uint64_t want = std::min<std::uint64_t>(limit, body.size());
+    EXPECT_EQ(tag_value(f, "l"), std::to_string(want)) << f;
+    // Tag order keeps l= between bh= and h= (dkim_gensighdr).
+    auto names = tag_names(f);
+    auto at = [&](const char* n) { return std::find(names.begin(), names.end(), n) - names.begin(); };
+    EXPECT_LT(at("bh"), at("l"));
+    EXPECT_LT(at("l"), at("h"));
+    VerifyOptions vo;
+    vo.clock = fixed_clock(kRsaT + 10);
+    // Text appended after the signed part does not break the signature (that is what l= is).
+    auto r = verify_message(f + "\r\n" + msg + (want < body.size() ? "" : "appended\r\n"), zone, vo);
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0].result, DkimResult::Pass) << limit << ": " << r[0].reason << "\n" << f;
+  }
+  // Two signatures with different limits in one pass hash separately.
+  SignOptions o;
+  o.clock = fixed_clock(kRsaT);
+  auto a = spec(rsa_key(), "rsa");
+  a.max_body_bytes = 3;
+  auto b = spec(rsa_key(), "rsa");
+  o.signatures = {a, b};
+  auto both = sign_message(msg, o);
+  ASSERT_TRUE(both) << both.error().reason;
+  EXPECT_EQ(tag_value(both->at(0), "l"), "3");
+  EXPECT_EQ(tag_value(both->at(1), "l"), "<absent>");
+  EXPECT_NE(tag_value(both->at(0), "bh"), tag_value(both->at(1), "bh"));
+}
+
 }  // namespace auth::dkim

@@ -156,6 +156,8 @@ struct DkimSettings {
   std::vector<std::string> dont_sign_mail_to;  ///< lower-case addresses / domains / .suffixes
   std::vector<std::string> exempt_domains;
   std::int64_t signature_ttl = 0;  ///< x= = t= + ttl (0 = none)
+  /// MaximumSignedBytes: sign at most this many canonical body bytes, with l= (0 = whole body).
+  std::uint64_t maximum_signed_bytes = 0;
   bool require_safe_keys = true;
 
   /* Who is inside. */

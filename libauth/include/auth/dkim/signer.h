@@ -113,6 +113,10 @@ struct SignatureSpec {
   std::optional<std::int64_t> expire_after;
   bool timestamp = true;       ///< emit t= (from options.clock)
   bool body_length = false;    ///< emit l= (the canonical body length); off by default
+  /// Hash at most this many canonical body bytes and write l= with the number hashed
+  /// (opendkim's MaximumSignedBytes; RFC 6376 §3.5 l=, §8.2 on its risks). Implies l=.
+  /// nullopt = the whole body.
+  std::optional<std::uint64_t> max_body_bytes;
   bool query_method = false;   ///< emit q=dns/txt (the default value, optional)
   /// Separator written between h= names: ":" (default) or e.g. " : " (RFC 8463 A.3 style).
   /// Rfc style only (OpenDkim style always writes ':').
