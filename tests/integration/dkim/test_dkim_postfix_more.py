@@ -390,6 +390,29 @@ def case_host_files(t):
           "ExternalIgnoreList file: 127.0.0.9 (in 127.0.0.8/29) → no 'attempted to send as' notice", lines)
 
 
+def case_peerlist(t):
+    """PeerList: inkan-dkim accepts a peer at connect, so Postfix skips the milter for that SMTP
+    session and the message passes untouched; other clients are still verified."""
+    env = t.env
+    t.reload("AlwaysAddARHeader yes\nPeerList 127.0.0.12\n")
+
+    def one(src, label):
+        tag = t.tag(label)
+        code, text, qid = t.send(message(f"Carol <carol@{SENDER_DOMAIN}>", RCPT, subject=tag),
+                                 f"carol@{SENDER_DOMAIN}", source=src)
+        out = t.wait_delivered(tag) if code == 250 else None
+        check(code == 250 and out is not None, f"PeerList: mail from {src} accepted and delivered", f"{code} {text}")
+        return out
+
+    out = one("127.0.0.12", "peer")
+    check(out is not None and not ar_of(out) and not sigs_of(out),
+          "PeerList: a peer's message passes untouched (no A-R, no signature)",
+          f"{ar_of(out)}\n{env.output('inkan-dkim')[-1500:]}")
+    out = one("127.0.0.13", "not-peer")
+    check(f"{AUTHSERV_ID}; dkim=none" in ar_of(out),
+          "PeerList: a non-peer's message is verified (dkim=none added)", ar_of(out))
+
+
 def main():
     if len(sys.argv) < 2:
         print(__doc__)
@@ -401,7 +424,7 @@ def main():
     t = World(sys.argv[1], keep=bool(os.environ.get("INKAN_KEEP")))
     try:
         t.start()
-        for case in (case_quarantine, case_sasl, case_mta_macrolist, case_host_files):
+        for case in (case_quarantine, case_sasl, case_mta_macrolist, case_host_files, case_peerlist):
             print(f"--- {case.__name__[5:]}", flush=True)
             try:
                 case(t)
