@@ -17,12 +17,12 @@
 # (unshare --net) holding only `lo`, so every port is free and no packet leaves the box:
 #  * unbound on 127.0.0.1:53 serves sel._domainkey.example.com (the public key) and answers
 #    NXDOMAIN for everything else; both daemons get `Nameservers 127.0.0.1` (opendkim's
-#    `TestPublicKeys`/`TestDNSData` are test hooks inkan-dkim refuses by design, so a real
-#    DNS server is the one setup both read unchanged). opendkim (Debian, libunbound) also
+#    `TestPublicKeys`/`TestDNSData` would serve keys without DNS, but a real DNS server keeps
+#    the DNS path in the measurement for both). opendkim (Debian, libunbound) also
 #    takes `Nameservers 127.0.0.1@PORT`, as does inkan-dkim; without root that form is used.
-#  * the loopback route gets `quickack 1`. Reason: libmilter (opendkim and the inkan runtime
-#    alike) writes the end-of-message modifications and the final reply as separate small
-#    TCP segments without TCP_NODELAY; Nagle holds the second until the first is ACKed, and
+#  * the loopback route gets `quickack 1`. Reason: libmilter (opendkim, and inkan's runtime
+#    before its native engine) writes the end-of-message modifications and the final reply as
+#    separate small TCP segments without TCP_NODELAY; Nagle holds the second until the first is ACKed, and
 #    the client's delayed ACK holds that for ~40 ms. Measured with inkan-null-milter on one
 #    connection: 21 msgs/s over plain loopback TCP, 2 160 msgs/s with quickack, 4 800 msgs/s
 #    over a unix socket. Without the route the benchmark would measure the ACK timer, not the
