@@ -3,11 +3,9 @@
 
 #include <arpa/inet.h>
 #include <libmilter/mfapi.h>  // SMFIS_* answer codes only (shared with runtime.cpp)
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -24,6 +22,7 @@
 #include <vector>
 
 #include "common/link.h"
+#include "common/listen.h"
 #include "common/protocol.h"
 #include "common/read_buffer.h"
 
@@ -448,50 +447,11 @@ void serve_connection(int fd, bool tcp, int timeout_seconds) noexcept {
 
 auth::Result<std::unique_ptr<NativeEngine>> NativeEngine::listen(const auth::net::SocketSpec& spec,
                                                                   EngineOptions options) {
-  if (spec.is_local()) {
-    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return auth::fail(auth::ErrorCode::Io, std::string("socket: ") + std::strerror(errno));
-    sockaddr_un sun{};
-    sun.sun_family = AF_UNIX;
-    if (spec.path.size() >= sizeof sun.sun_path) {
-      ::close(fd);
-      return auth::fail(auth::ErrorCode::LimitExceeded, spec.path + ": path too long");
-    }
-    std::memcpy(sun.sun_path, spec.path.c_str(), spec.path.size() + 1);
-    // A stale socket from an earlier run is replaced (libmilter smfi_opensocket(true)); never
-    // a regular file.
-    struct stat st {};
-    if (::lstat(spec.path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(spec.path.c_str());
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&sun), sizeof sun) != 0 || ::listen(fd, options.backlog) != 0) {
-      int e = errno;
-      ::close(fd);
-      return auth::fail(auth::ErrorCode::Io, spec.path + ": " + std::strerror(e));
-    }
-    return std::unique_ptr<NativeEngine>(new NativeEngine(fd, options, false));
-  }
-  addrinfo hints{};
-  hints.ai_family = spec.kind == auth::net::SocketKind::Inet6 ? AF_INET6 : AF_INET;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo* res = nullptr;
-  const std::string port = std::to_string(spec.port);
-  int gai = ::getaddrinfo(spec.host.empty() ? nullptr : spec.host.c_str(), port.c_str(), &hints, &res);
-  if (gai != 0) return auth::fail(auth::ErrorCode::Io, spec.to_string() + ": " + ::gai_strerror(gai));
-  std::string err = spec.to_string() + ": no usable address";
-  int fd = -1;
-  for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
-    fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-    if (fd < 0) continue;
-    const int one = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && ::listen(fd, options.backlog) == 0) break;
-    err = spec.to_string() + ": " + std::strerror(errno);
-    ::close(fd);
-    fd = -1;
-  }
-  ::freeaddrinfo(res);
-  if (fd < 0) return auth::fail(auth::ErrorCode::Io, err);
-  return std::unique_ptr<NativeEngine>(new NativeEngine(fd, options, true));
+  ListenOptions lo;
+  lo.backlog = options.backlog;
+  auto fd = listen_socket(spec, lo);
+  if (!fd) return auth::fail(fd.error());
+  return std::unique_ptr<NativeEngine>(new NativeEngine(*fd, options, !spec.is_local()));
 }
 
 NativeEngine::NativeEngine(int fd, EngineOptions options, bool tcp) : fd_(fd), options_(options), tcp_(tcp) {}

@@ -31,6 +31,7 @@
 
 #include "auth/config/spf.h"
 #include "auth/net/socketspec.h"
+#include "common/listen.h"
 #include "common/logging.h"
 #include "common/process.h"
 #include "common/settings.h"
@@ -105,51 +106,15 @@ std::string parse_args(int argc, char** argv, Args& a) {
 }
 
 int bind_listener(const auth::net::SocketSpec& spec, std::string& err) {
-  if (spec.is_local()) {
-    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-      err = std::string("socket: ") + std::strerror(errno);
-      return -1;
-    }
-    sockaddr_un sun{};
-    sun.sun_family = AF_UNIX;
-    std::memcpy(sun.sun_path, spec.path.c_str(), spec.path.size() + 1);
-    // Remove a stale socket (anchor-features.md §8 "Sockets"), never a regular file.
-    struct stat st {};
-    if (::lstat(spec.path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(spec.path.c_str());
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&sun), sizeof sun) != 0 || ::listen(fd, 128) != 0) {
-      err = spec.path + ": " + std::strerror(errno);
-      ::close(fd);
-      return -1;
-    }
-    ::chmod(spec.path.c_str(), 0666);  // Postfix's smtpd (user postfix) must connect
-    return fd;
-  }
-  addrinfo hints{};
-  hints.ai_family = spec.kind == auth::net::SocketKind::Inet6 ? AF_INET6 : AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo* res = nullptr;
-  std::string port = std::to_string(spec.port);
-  int gai = ::getaddrinfo(spec.host.empty() ? nullptr : spec.host.c_str(), port.c_str(), &hints,
-                          &res);
-  if (gai != 0) {
-    err = spec.host + ": " + ::gai_strerror(gai);
+  inkan::milter::ListenOptions lo;
+  lo.inet_family = AF_UNSPEC;  // a host name binds to whatever it resolves to first
+  auto fd = inkan::milter::listen_socket(spec, lo);
+  if (!fd) {
+    err = fd.error().reason;
     return -1;
   }
-  int fd = -1;
-  for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
-    fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-    if (fd < 0) continue;
-    int one = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && ::listen(fd, 128) == 0) break;
-    err = spec.to_string() + ": " + std::strerror(errno);
-    ::close(fd);
-    fd = -1;
-  }
-  ::freeaddrinfo(res);
-  return fd;
+  if (spec.is_local()) ::chmod(spec.path.c_str(), 0666);  // Postfix's smtpd (user postfix) must connect
+  return *fd;
 }
 
 std::string host_name() {
