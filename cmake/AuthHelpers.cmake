@@ -52,3 +52,12 @@ function(auth_fuzzer)
     set_tests_properties(fuzz_replay.${A_NAME} PROPERTIES LABELS fuzz)
   endif()
 endfunction()
+
+# inkan_daemon(TARGET): link options every long-running daemon shares. With
+# INKAN_STATIC_CXX_RUNTIME the C++ runtime is linked in (see the option in CMakeLists.txt);
+# the C libraries (libc, libcrypto, c-ares, libidn2, libmilter) stay shared.
+function(inkan_daemon target)
+  if(INKAN_STATIC_CXX_RUNTIME)
+    target_link_options(${target} PRIVATE -static-libstdc++ -static-libgcc)
+  endif()
+endfunction()
