@@ -155,6 +155,12 @@ class MilterApp {
   /// A new session for a connection, bound to the current configuration snapshot.
   virtual std::unique_ptr<Session> new_session(const ConnInfo&) = 0;
 
+  /// Whether on_connect may answer something other than Continue under the current
+  /// configuration (inkan-dkim: a PeerList is set). While it may, Needs::no_reply_connect is
+  /// not honoured: a connection-level Accept or Reject must reach the MTA at connect, not be
+  /// held into the first message. Asked at every negotiation, from any thread.
+  virtual bool connect_may_decide() const noexcept { return true; }
+
   /// Graceful stop: the listener is closed and in-flight messages finished (or timed out).
   virtual void stop() {}
 };

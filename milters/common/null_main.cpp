@@ -11,11 +11,16 @@
 //   TestFailures / test_failures  when true, a message header "X-Inkan-Null-Fail: STAGE"
 //                                 (header, eoh, body, eom) makes the session throw at that
 //                                 stage — to test the default action; never enable in service.
+//   NoReplyEnvelope / no_reply_envelope  connect, MAIL and RCPT without replies (SMFIP_NR_*), the
+//                                 way inkan-dkim negotiates them (default no; read at start)
+//   AcceptPeers  / accept_peers   addresses accepted at connect, connection left untouched
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "common/runtime.h"
 
@@ -28,6 +33,12 @@ struct NullConfig {
   std::string header_name = "X-Inkan-Null";
   std::string header_value = "ok";
   bool test_failures = false;
+  /// NoReplyEnvelope: connect, MAIL and RCPT become no-reply steps (SMFIP_NR_CONN/MAIL/RCPT),
+  /// as inkan-dkim negotiates them; read at start (a reload keeps the negotiated steps).
+  bool no_reply_envelope = false;
+  /// AcceptPeers: client addresses accepted at connect (the whole connection untouched, as
+  /// inkan-dkim's PeerList). Blank- or comma-separated, matched exactly.
+  std::vector<std::string> accept_peers;
 };
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -54,6 +65,21 @@ void apply_option(NullConfig& c, const std::string& file, std::size_t line, cons
     auto b = parse_flag(value);
     if (!b) throw ConfigError(file, line, name, "illegal value");
     c.test_failures = *b;
+  } else if (iequals(name, "NoReplyEnvelope") || iequals(name, "no_reply_envelope")) {
+    auto b = parse_flag(value);
+    if (!b) throw ConfigError(file, line, name, "illegal value");
+    c.no_reply_envelope = *b;
+  } else if (iequals(name, "AcceptPeers") || iequals(name, "accept_peers")) {
+    c.accept_peers.clear();
+    std::string cur;
+    for (char ch : value + " ") {
+      if (ch == ' ' || ch == '\t' || ch == ',') {
+        if (!cur.empty()) c.accept_peers.push_back(cur);
+        cur.clear();
+      } else {
+        cur.push_back(ch);
+      }
+    }
   } else {
     throw ConfigError(file, line, name, "unrecognized parameter");
   }
@@ -118,6 +144,9 @@ class NullSession final : public Session {
   Action on_connect(Context& ctx, const ConnInfo& info) override {
     if (ctx.log().debug_enabled()) {
       ctx.log().debug("connect from " + printable(info.hostname) + " [" + printable(info.peer.address) + "]");
+    }
+    for (const auto& p : cfg_->accept_peers) {
+      if (p == info.peer.address) return Action::accept();
     }
     return Action::cont();
   }
@@ -212,15 +241,30 @@ class NullApp final : public MilterApp {
         load_legacy(*c, path);
       }
     }
+    if (!loaded_) {
+      // Before the first connection (load_config runs before any thread): the steps to
+      // negotiate. A reload changes the rest of the configuration, not these.
+      info_.needs.no_reply_connect = info_.needs.no_reply_mail = info_.needs.no_reply_rcpt = c->no_reply_envelope;
+      loaded_ = true;
+    }
     cfg_.set(std::move(c));
   }
   RuntimeSettings runtime_settings() const override { return cfg_.get()->runtime; }
+  bool connect_may_decide() const noexcept override {
+    try {
+      auto c = cfg_.get();
+      return !c || !c->accept_peers.empty();
+    } catch (...) {
+      return true;
+    }
+  }
   std::unique_ptr<Session> new_session(const ConnInfo& conn) override {
     return std::make_unique<NullSession>(cfg_.get(), conn);
   }
 
  private:
   AppInfo info_;
+  bool loaded_ = false;
   Snapshot<NullConfig> cfg_;
 };
 

@@ -63,6 +63,7 @@ Negotiated negotiate(unsigned long offered_actions, unsigned long offered_protoc
       {n.no_reply_header && n.headers, steps::kNoReplyHeader},
       {n.no_reply_eoh && n.eoh, steps::kNoReplyEoh},
       {n.no_reply_body && n.body, steps::kNoReplyBody},
+      {n.no_reply_connect && n.connect, steps::kNoReplyConnect},
       {n.no_reply_mail && n.envfrom, steps::kNoReplyMail},
       {n.no_reply_rcpt && n.envrcpt, steps::kNoReplyRcpt},
   };

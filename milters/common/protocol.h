@@ -82,11 +82,15 @@ struct Needs {
      callbacks in between. Header, end-of-header and body answers are acted on by the MTA only
      at the end of the message anyway (they come in during DATA), so for those three nothing
      changes for the SMTP client; the only cost is that the MTA keeps sending the body after
-     an early Accept. Envelope steps (rcpt) change when a refusal is visible, so they are
-     opt-in for daemons whose callback there only records. */
+     an early Accept. Envelope steps (connect, mail, rcpt) change when a refusal is visible,
+     so they are opt-in for daemons whose callback there only records. With connect, mail and
+     rcpt all no-reply, Postfix keeps those packets in its buffer and sends them with the
+     first command that needs an answer: the daemon wakes once per message for the whole
+     envelope instead of once per command. */
   bool no_reply_header = true;
   bool no_reply_eoh = true;
   bool no_reply_body = true;
+  bool no_reply_connect = false;
   bool no_reply_mail = false;
   bool no_reply_rcpt = false;
 };

@@ -172,6 +172,12 @@ class Conn final : public Context {
   /// the message's log line. The session is not called in between.
   std::optional<sfsistat> held;
   std::string held_action;
+  /// A connection-level answer (Accept, Reject, TempFail) from on_connect when connect is a
+  /// no-reply step (Needs::no_reply_connect): it stands for every message of the connection
+  /// and is given at each message's first step with a reply, as the MTA would have applied
+  /// it at connect.
+  std::optional<sfsistat> connect_held;
+  std::string connect_held_action;
 
   bool no_reply(Stage st) const { return (neg.no_reply & no_reply_bit(st)) != 0; }
 
@@ -405,6 +411,11 @@ sfsistat message_step(MtaLink& link, Stage st, F&& call) noexcept {
         return answer(c, st, default_status(), to_string(d), d_ends);
       }
     }
+    if (c.connect_held) {
+      if (c.no_reply(st)) return SMFIS_NOREPLY;
+      if (c.in_message) end_message(c, c.connect_held_action);
+      return *c.connect_held;
+    }
     if (c.held) {
       // Decided at an earlier no-reply step: give that answer at the first step with a reply.
       if (c.no_reply(st)) return SMFIS_NOREPLY;
@@ -535,7 +546,9 @@ namespace step {
 int negotiate(MtaLink& link, unsigned long f0, unsigned long f1, unsigned long* pf0,
               unsigned long* pf1) noexcept {
   return guard(link, Stage::Negotiate, [&](Conn& c) -> sfsistat {
-    c.neg = inkan::milter::negotiate(f0, f1, g_rt->app->info().needs);
+    Needs needs = g_rt->app->info().needs;
+    if (needs.no_reply_connect && g_rt->app->connect_may_decide()) needs.no_reply_connect = false;
+    c.neg = inkan::milter::negotiate(f0, f1, needs);
     *pf0 = c.neg.actions;
     *pf1 = c.neg.protocol;  // includes the SMFIP_NR_* steps (c.neg.no_reply)
     if (!c.neg.ok) {
@@ -556,9 +569,17 @@ int connect(MtaLink& link, const char* hostname, const sockaddr* addr) noexcept 
     c.info.hostname = hostname ? hostname : "";
     c.info.peer = peer_from_sockaddr(addr);
     c.info.header_leading_space = c.neg.header_leading_space;
-    if (c.poisoned) return default_status();  // negotiation failed
-    c.session = g_rt->app->new_session(c.info);
-    return apply(c, Stage::Connect, c.session->on_connect(c, c.info));
+    sfsistat s = default_status();  // negotiation failed
+    if (!c.poisoned) {
+      c.session = g_rt->app->new_session(c.info);
+      s = apply(c, Stage::Connect, c.session->on_connect(c, c.info));
+    }
+    if (!c.no_reply(Stage::Connect)) return s;
+    if (s != SMFIS_CONTINUE && s != SMFIS_NOREPLY) {
+      c.connect_held = s;
+      c.connect_held_action = s == SMFIS_ACCEPT ? "accept" : s == SMFIS_REJECT ? "reject" : "tempfail";
+    }
+    return SMFIS_NOREPLY;
   });
 }
 

@@ -845,7 +845,9 @@ class DkimApp final : public MilterApp {
     info_.needs.change_headers = true;
     info_.needs.quarantine = true;
     info_.needs.envrcpt = true;
-    // on_envfrom and on_envrcpt only record: Postfix need not wait for them (protocol.h).
+    // on_envfrom and on_envrcpt only record, and on_connect too unless a PeerList can accept
+    // the connection there (connect_may_decide): Postfix need not wait (protocol.h).
+    info_.needs.no_reply_connect = true;
     info_.needs.no_reply_mail = true;
     info_.needs.no_reply_rcpt = true;
     info_.needs.header_leading_space = true;
@@ -937,6 +939,15 @@ class DkimApp final : public MilterApp {
 
   std::unique_ptr<Session> new_session(const ConnInfo& conn) override {
     return std::make_unique<DkimSession>(cfg_.get(), keys_, conn);
+  }
+
+  bool connect_may_decide() const noexcept override {
+    try {
+      auto c = cfg_.get();
+      return !c || !c->hosts.peers.empty();
+    } catch (...) {
+      return true;
+    }
   }
 
  private:

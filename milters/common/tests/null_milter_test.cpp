@@ -115,6 +115,17 @@ class Daemon {
   bool wait_log(std::string_view needle, std::chrono::milliseconds limit = 10s) const {
     return wait_until([&] { return log().find(needle) != std::string::npos; }, limit);
   }
+  /// Waits until `needle` appears at least `times` times in the log.
+  bool wait_log_count(std::string_view needle, std::size_t times, std::chrono::milliseconds limit = 10s) const {
+    return wait_until(
+        [&] {
+          std::string l = log();
+          std::size_t n = 0;
+          for (auto p = l.find(needle); p != std::string::npos; p = l.find(needle, p + needle.size())) ++n;
+          return n >= times;
+        },
+        limit);
+  }
   bool ready() const { return wait_log("starting ("); }
   /// Waits for the process to exit; returns its exit status (-1 on timeout or signal).
   int wait_exit(std::chrono::milliseconds limit = 20s) {
@@ -417,6 +428,76 @@ TEST_F(NullMilter, NoReplyStepsNegotiatedAndManyMessagesStayInStep) {
     EXPECT_EQ(r->ended_at, "eom");
     ASSERT_EQ(r->modifications.size(), 1u) << i;
   }
+}
+
+TEST_F(NullMilter, NoReplyEnvelopeWholeEnvelopeWithoutReplies) {
+  // inkan-dkim's negotiation: connect, MAIL and RCPT need no reply, so Postfix sends the
+  // envelope with the message and the daemon wakes once for it (protocol.h).
+  write_file(conf_, "Syslog no\nSocket " + spec_ + "\nNoReplyEnvelope yes\n");
+  auto d = start();
+  auto c = Client::connect(postfix_spec());
+  ASSERT_TRUE(c) << c.error().reason;
+  auto n = c->negotiate();
+  ASSERT_TRUE(n) << n.error().reason;
+  for (auto bit : {wire::kNrConnect, wire::kNrMail, wire::kNrRcpt, wire::kNrHeader, wire::kNrEoh, wire::kNrBody}) {
+    EXPECT_NE(n->protocol & bit, 0u) << "no-reply bit " << bit;
+  }
+  for (int i = 0; i < 5; ++i) {
+    auto r = run_on(*c, sample_transaction("NE" + std::to_string(i)), i == 0);
+    ASSERT_TRUE(r) << i << ": " << r.error().reason;
+    EXPECT_EQ(r->final.code, 'a');
+    EXPECT_EQ(r->ended_at, "eom");
+    ASSERT_EQ(r->modifications.size(), 1u) << i;
+  }
+}
+
+TEST_F(NullMilter, ConnectAcceptKeepsItsReplyOrIsHeldForEveryMessage) {
+  // A connection-level Accept at connect (AcceptPeers, like inkan-dkim's PeerList).
+  const std::string base = "Syslog no\nSocket " + spec_ + "\nNoReplyEnvelope yes\n";
+  write_file(conf_, base + "AcceptPeers 192.0.2.7, 127.0.0.1\n");
+  auto d = start();
+  {
+    // While the configuration can decide at connect, connect keeps its reply.
+    auto c = Client::connect(postfix_spec());
+    ASSERT_TRUE(c) << c.error().reason;
+    auto n = c->negotiate();
+    ASSERT_TRUE(n) << n.error().reason;
+    EXPECT_EQ(n->protocol & wire::kNrConnect, 0u);
+    EXPECT_NE(n->protocol & wire::kNrMail, 0u);
+    auto r = c->connect_info("localhost", "127.0.0.1", 40000);
+    ASSERT_TRUE(r) << r.error().reason;
+    EXPECT_EQ(r->code, 'a') << r->describe();
+    (void)c->quit();
+  }
+  Transaction other = sample_transaction("OTHER1");
+  other.client_addr = "192.0.2.99";
+  auto o = run_transaction(postfix_spec(), other);
+  ASSERT_TRUE(o) << o.error().reason;
+  EXPECT_EQ(o->final.code, 'a');
+  EXPECT_EQ(o->modifications.size(), 1u) << "other peers are filtered";
+
+  // Negotiated without a reply at connect (no AcceptPeers), then a reload adds the peer
+  // before connect arrives: the Accept is held and given for every message of the
+  // connection at its first step with a reply; the messages stay untouched.
+  write_file(conf_, base);
+  d->signal(SIGHUP);
+  ASSERT_TRUE(d->wait_log("configuration reloaded from")) << d->log();
+  auto c = Client::connect(postfix_spec());
+  ASSERT_TRUE(c) << c.error().reason;
+  auto n = c->negotiate();
+  ASSERT_TRUE(n) << n.error().reason;
+  EXPECT_NE(n->protocol & wire::kNrConnect, 0u);
+  write_file(conf_, base + "AcceptPeers 127.0.0.1\n");
+  d->signal(SIGUSR1);
+  ASSERT_TRUE(d->wait_log_count("configuration reloaded from", 2)) << d->log();
+  for (int i = 0; i < 3; ++i) {
+    auto r = run_on(*c, sample_transaction("HELD" + std::to_string(i)), i == 0);
+    ASSERT_TRUE(r) << i << ": " << r.error().reason;
+    EXPECT_EQ(r->final.code, 'a') << i;
+    EXPECT_EQ(r->ended_at, "eom") << i;
+    EXPECT_TRUE(r->modifications.empty()) << i << ": accepted at connect, left untouched";
+  }
+  (void)c->quit();
 }
 
 TEST_F(NullMilter, UnixSocketWithUMask) {
