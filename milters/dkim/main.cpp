@@ -119,6 +119,8 @@ struct DkimConfig {
   RuntimeSettings runtime;
   std::string authserv_id;  ///< resolved HOSTNAME; empty = macro j
   std::shared_ptr<auth::dns::Resolver> resolver;  ///< set by start()
+  /// Parsed DNS key records, shared by every message's verifier (kept across reloads).
+  std::shared_ptr<auth::dkim::KeyCache> key_records;
   std::optional<std::int64_t> fixed_time;  ///< -F with -t: the signing (and x=) clock
 };
 
@@ -487,6 +489,7 @@ class DkimSession final : public Session {
     opt.dns_wait = std::chrono::seconds(s.dns_timeout == 0 ? 30 : s.dns_timeout);
     if (cfg_->fixed_time) opt.clock = auth::dkim::fixed_clock(*cfg_->fixed_time);  // -F (test mode)
     if (!cfg_->resolver) throw std::runtime_error("resolver not started");
+    opt.key_cache = cfg_->key_records;
     verifier_ = std::make_unique<auth::dkim::Verifier>(std::move(opt), *cfg_->resolver);
     for (const auto& f : headers_) (void)verifier_->add_header(f);
     verifier_->end_headers();
@@ -899,6 +902,7 @@ class DkimApp final : public MilterApp {
       }
     }
     if (resolver_) c->resolver = resolver_;
+    c->key_records = key_records_;
     if (cl_.extra('e')) {
       print_value(*cl_.extra('e'), c->s);
       std::exit(0);
@@ -918,6 +922,7 @@ class DkimApp final : public MilterApp {
     auto c = std::make_shared<DkimConfig>(*cfg_.get());
     make_resolver(c->s);
     c->resolver = resolver_;
+    c->key_records = key_records_;
     for (const auto& w : c->s.warnings) log.warning(w);
     cfg_.set(std::move(c));
   }
@@ -931,6 +936,7 @@ class DkimApp final : public MilterApp {
       make_resolver(c->s);
     }
     c->resolver = resolver_;
+    c->key_records = key_records_;
     if (log_) {
       for (const auto& w : c->s.warnings) log_->warning(w);
     }
@@ -1079,6 +1085,7 @@ class DkimApp final : public MilterApp {
       return kExOsErr;
     }
     c->resolver = resolver_;
+    c->key_records = key_records_;
     Logger log;
     Logger::Options lo;
     lo.ident = c->s.syslog_name.empty() ? prog : c->s.syslog_name;
@@ -1185,6 +1192,7 @@ class DkimApp final : public MilterApp {
   Snapshot<DkimConfig> cfg_;
   KeyCache keys_;
   std::shared_ptr<auth::dns::Resolver> resolver_;
+  std::shared_ptr<auth::dkim::KeyCache> key_records_ = std::make_shared<auth::dkim::KeyCache>();
   Logger* log_ = nullptr;
   bool loaded_once_ = false;
 };

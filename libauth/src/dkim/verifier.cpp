@@ -224,20 +224,27 @@ struct Verifier::Impl {
       return;
     }
     // Several records: use the first one that parses (§6.1.2 lets the verifier choose).
-    std::optional<KeyRecord> key;
+    std::shared_ptr<const KeyCache::Entry> entry;
     std::string first_error;
     for (const auto& txt : answer.txt) {
-      auto k = parse_key_record(txt.joined());
-      if (k) {
-        key = std::move(*k);
-        break;
+      std::string joined = txt.joined();
+      if (opt.key_cache) entry = opt.key_cache->find(joined);
+      if (!entry) {
+        auto k = parse_key_record(joined);
+        if (!k) {
+          if (first_error.empty()) first_error = k.error().reason;
+          continue;
+        }
+        entry = KeyCache::make_entry(std::move(*k));
+        if (opt.key_cache) opt.key_cache->insert(std::move(joined), entry);
       }
-      if (first_error.empty()) first_error = k.error().reason;
+      break;
     }
-    if (!key) {
+    if (!entry) {
       decide(s, DkimResult::PermError, FailureKind::KeyRecord, "unusable " + first_error);
       return;
     }
+    const KeyRecord* key = &entry->record;
     r.testing = key->testing;
     if (key->revoked()) {
       decide(s, DkimResult::PermError, FailureKind::KeyRecord, "key revoked (empty p=)");
@@ -263,11 +270,11 @@ struct Verifier::Impl {
              "key has t=s but the i= domain differs from d=");
       return;
     }
-    auto pk = crypto::PublicKey::from_dkim_p(key->key_type, key->public_key);
-    if (!pk) {
-      decide(s, DkimResult::PermError, FailureKind::KeyRecord, "unusable public key: " + pk.error().reason);
+    if (!entry->key) {
+      decide(s, DkimResult::PermError, FailureKind::KeyRecord, "unusable public key: " + entry->key_error);
       return;
     }
+    const crypto::PublicKey* pk = &*entry->key;
     r.key_bits = pk->bits();
     if (pk->type() == crypto::KeyType::Rsa && pk->bits() < opt.min_rsa_bits) {
       decide(s, DkimResult::PermError, FailureKind::WeakKey,
@@ -275,7 +282,7 @@ struct Verifier::Impl {
                  std::to_string(opt.min_rsa_bits) + ", RFC 8301 section 3.2)");
       return;
     }
-    pub = std::move(*pk);
+    pub = *pk;  // shares the OpenSSL key (refcounted)
   }
 
   void verify_one(SigState& s, const std::vector<std::string>& body_hashes,

@@ -30,6 +30,7 @@
 #include "auth/dkim/result.h"
 #include "auth/dkim/signature.h"
 #include "auth/dns/resolver.h"
+#include "auth/dkim/key_cache.h"
 #include "auth/mail/header.h"
 
 namespace auth::dkim {
@@ -83,6 +84,8 @@ struct VerifyOptions {
   std::int64_t max_future_timestamp = -1;
   /// Time source for x= (and t=). Never empty.
   Clock clock = system_clock();
+  /// Parsed key records shared across messages (key_cache.h); null: parse every time.
+  std::shared_ptr<KeyCache> key_cache;
 };
 
 /// Streaming DKIM verifier for one message. Not thread-safe (one per message); answers of
