@@ -449,6 +449,7 @@ auth::Result<std::unique_ptr<NativeEngine>> NativeEngine::listen(const auth::net
                                                                   EngineOptions options) {
   ListenOptions lo;
   lo.backlog = options.backlog;
+  lo.defer_accept_seconds = kDeferAcceptSeconds;  // the MTA speaks first (OPTNEG)
   auto fd = listen_socket(spec, lo);
   if (!fd) return auth::fail(fd.error());
   return std::unique_ptr<NativeEngine>(new NativeEngine(*fd, options, !spec.is_local()));

@@ -37,6 +37,9 @@ inline constexpr std::size_t kMaxMacros = 256;
 inline constexpr std::size_t kMaxArgs = 1024;
 /// Idle threads kept waiting in accept(); more than this exit after their connection.
 inline constexpr int kMaxIdleThreads = 16;
+/// TCP listeners: accept() returns once the MTA's OPTNEG is in (TCP_DEFER_ACCEPT), so the
+/// thread wakes once per new connection, not twice. Postfix sends OPTNEG right after connect.
+inline constexpr int kDeferAcceptSeconds = 10;
 
 struct EngineOptions {
   /// Seconds a read or write on an MTA connection may block (libmilter's default 7210).

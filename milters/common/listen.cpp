@@ -1,6 +1,8 @@
 #include "common/listen.h"
 
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -45,6 +47,11 @@ auth::Result<int> listen_socket(const auth::net::SocketSpec& spec, ListenOptions
     if (fd < 0) continue;
     const int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (options.defer_accept_seconds > 0) {
+      // Best effort: without it accept() just returns earlier.
+      ::setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &options.defer_accept_seconds,
+                   sizeof options.defer_accept_seconds);
+    }
     if (::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && ::listen(fd, options.backlog) == 0) break;
     err = spec.to_string() + ": " + std::strerror(errno);
     ::close(fd);

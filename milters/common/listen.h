@@ -13,6 +13,11 @@ struct ListenOptions {
   /// Address family for an inet: spec: AF_INET (libmilter's inet: is IPv4) or AF_UNSPEC
   /// (whatever the host name resolves to first). inet6: is always AF_INET6.
   int inet_family = AF_INET;
+  /// TCP only: TCP_DEFER_ACCEPT for this many seconds (0: off). For protocols where the
+  /// client speaks first (milter: the MTA sends OPTNEG at once), accept() then returns with
+  /// the first packet already there, and the accepting thread wakes once instead of twice.
+  /// A client silent that long is still accepted afterwards (tcp(7)).
+  int defer_accept_seconds = 0;
 };
 
 /// Binds and listens on `spec` (close-on-exec). A stale UNIX socket is replaced (libmilter
