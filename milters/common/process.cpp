@@ -17,7 +17,7 @@ namespace inkan::milter {
 
 namespace {
 
-std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
+std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
 
 bool all_digits(std::string_view s) {
   if (s.empty() || s.size() > 10) return false;
@@ -62,6 +62,13 @@ auth::Result<Credentials> resolve_user(const UserSpec& spec) {
     c.gid = gr.gr_gid;
   }
   return c;
+}
+
+auth::Result<void> change_root(const std::string& dir) {
+  if (::chdir(dir.c_str()) != 0) return auth::fail(auth::ErrorCode::Io, errno_text("chdir " + dir));
+  if (::chroot(dir.c_str()) != 0) return auth::fail(auth::ErrorCode::Io, errno_text("chroot " + dir));
+  if (::chdir("/") != 0) return auth::fail(auth::ErrorCode::Io, errno_text("chdir / in " + dir));
+  return auth::ok();
 }
 
 auth::Result<void> drop_privileges(const Credentials& c) {

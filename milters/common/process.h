@@ -32,6 +32,9 @@ auth::Result<Credentials> resolve_user(const UserSpec& spec);
 /// Errors: Io with the failing call. A no-op when already running as `c.uid`.
 auth::Result<void> drop_privileges(const Credentials& c);
 
+/// chdir(dir), chroot(dir), chdir("/"). Errors: Io naming the failing call (needs root).
+auth::Result<void> change_root(const std::string& dir);
+
 /// Writes our PID ("1234\n") to `path`, replacing a stale file; refuses to follow symlinks.
 /// Errors: Io.
 auth::Result<void> write_pidfile(const std::string& path);

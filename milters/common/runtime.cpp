@@ -989,6 +989,12 @@ int run_milter(MilterApp& app, int argc, char** argv) {
     rt.log.info("metrics at http://" + settings.metrics.substr(0, settings.metrics.rfind(':')) + ":" +
                 std::to_string(metrics_server->port()) + "/metrics");
   }
+  if (!settings.chroot_dir.empty()) {
+    // ChangeRootDirectory, as opendkim: after binding, before giving up root.
+    if (!creds && ::geteuid() == 0) rt.log.warning("ChangeRootDirectory without UserID: still running as root");
+    if (auto r = change_root(settings.chroot_dir); !r) fail_start(kExitOsErr, r.error().reason);
+    rt.log.info("changed root directory to " + settings.chroot_dir);
+  }
   if (creds) {
     if (auto r = drop_privileges(*creds); !r) fail_start(kExitOsErr, "cannot drop privileges: " + r.error().reason);
   }
@@ -1033,6 +1039,7 @@ int run_milter(MilterApp& app, int argc, char** argv) {
         fixed(ns.socket != settings.socket, "Socket");
         fixed(ns.user != settings.user, "UserID");
         fixed(ns.pidfile != settings.pidfile, "PidFile");
+        fixed(ns.chroot_dir != settings.chroot_dir, "ChangeRootDirectory");
         fixed(ns.umask != settings.umask, "UMask");
         fixed(ns.metrics != settings.metrics, "metrics");
         rt.log.info("configuration reloaded" + (config_path.empty() ? std::string() : " from " + config_path));

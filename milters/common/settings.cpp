@@ -175,6 +175,11 @@ auth::Result<bool> apply_runtime_option(RuntimeSettings& s, std::string_view nam
     s.pidfile = std::string(value);
     return true;
   }
+  if (any({"ChangeRootDirectory", "chroot"})) {
+    if (value.empty() || value[0] != '/') return illegal("expected an absolute path");
+    s.chroot_dir = std::string(value);
+    return true;
+  }
   if (any({"Background"})) return flag(s.background);
   if (any({"Syslog"})) return flag(s.syslog);
   if (any({"SyslogFacility", "syslog_facility"})) {

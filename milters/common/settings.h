@@ -49,6 +49,10 @@ struct RuntimeSettings {
   std::optional<mode_t> umask;       ///< UMask, applied to the UNIX socket and the PidFile
   std::string user;                  ///< UserID "user[:group]"; empty = stay as we are
   std::string pidfile;               ///< PidFile; empty = none
+  /// ChangeRootDirectory: chroot(2) here after the socket is bound and before privileges are
+  /// dropped (opendkim's order); empty = none. Files read later (keys loaded on demand, a
+  /// reloaded configuration, resolv.conf for the resolver) are then looked up inside it.
+  std::string chroot_dir;
   bool background = true;            ///< Background (opendkim default true)
   bool syslog = true;                ///< Syslog
   std::string syslog_facility = "mail";  ///< SyslogFacility
@@ -62,9 +66,9 @@ struct RuntimeSettings {
 };
 
 /// Applies one option if it is a runtime option. Names are matched case-insensitively, legacy
-/// (`Socket`, `UMask`, `UserID`, `PidFile`, `Background`, `Syslog`, `SyslogFacility`,
+/// (`Socket`, `UMask`, `UserID`, `PidFile`, `ChangeRootDirectory`, `Background`, `Syslog`, `SyslogFacility`,
 /// `SyslogName`, `MilterTimeout`) and YAML (`socket`, `umask`, `user`,
-/// `pidfile`, `background`, `syslog`, `syslog_facility`, `syslog_name`,
+/// `pidfile`, `chroot`, `background`, `syslog`, `syslog_facility`, `syslog_name`,
 /// `on_internal_error`, `metrics`, `milter_timeout`, `graceful_stop_timeout`).
 /// Returns true when consumed, false when the name is not a runtime option.
 /// Errors: Invalid with the reason ("illegal value"), for the caller to wrap in ConfigError.

@@ -723,6 +723,37 @@ TEST_F(NullMilter, DropsPrivileges) {
   EXPECT_EQ(r->final.code, 'a');
 }
 
+TEST_F(NullMilter, ChangeRootDirectoryAfterBindingBeforeDroppingPrivileges) {
+  passwd* pw = getpwnam("nobody");
+  if (geteuid() != 0 || pw == nullptr) GTEST_SKIP() << "needs root and user nobody";
+  fs::path jail = dir_.path / "jail";
+  fs::create_directories(jail);
+  chmod(dir_.path.c_str(), 0755);
+  chmod(jail.c_str(), 0755);
+  fs::path sock = dir_.path / "chroot.sock";  // outside the jail: bound before chroot
+  write_file(conf_, "Syslog no\nSocket local:" + sock.string() + "\nUserID nobody\nChangeRootDirectory " +
+                        jail.string() + "\n");
+  auto d = start();
+  const std::string proc = "/proc/" + std::to_string(d->pid());
+  EXPECT_EQ(fs::read_symlink(proc + "/root"), jail) << "the process's root is the jail";
+  EXPECT_EQ(fs::read_symlink(proc + "/cwd"), jail);
+  std::string status = read_file(proc + "/status");
+  EXPECT_NE(status.find("\t" + std::to_string(pw->pw_uid) + "\t"), std::string::npos) << "and it runs as nobody";
+  EXPECT_TRUE(d->wait_log("changed root directory to " + jail.string())) << d->log();
+  auto r = run_transaction("unix:" + sock.string(), sample_transaction("JAIL1"));
+  ASSERT_TRUE(r) << r.error().reason;
+  EXPECT_EQ(r->final.code, 'a');
+  EXPECT_EQ(r->modifications.size(), 1u);
+}
+
+TEST_F(NullMilter, ChangeRootDirectoryThatDoesNotExistStopsStartUp) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  write_file(conf_, "Syslog no\nSocket " + spec_ + "\nChangeRootDirectory " + (dir_.path / "missing").string() + "\n");
+  Daemon d(dir_, {"-x", conf_.string()});
+  EXPECT_EQ(d.wait_exit(), 71) << d.log();
+  EXPECT_NE(d.log().find("chdir " + (dir_.path / "missing").string()), std::string::npos) << d.log();
+}
+
 struct CheckCase {
   std::string_view name;
   std::string_view file;

@@ -57,6 +57,7 @@ TEST(RuntimeOption, LegacyNames) {
   EXPECT_EQ(*apply_runtime_option(s, "umask", "007"), true);
   EXPECT_EQ(*apply_runtime_option(s, "UserID", "opendkim:opendkim"), true);
   EXPECT_EQ(*apply_runtime_option(s, "PIDFILE", "/run/opendkim/opendkim.pid"), true);
+  EXPECT_EQ(*apply_runtime_option(s, "ChangeRootDirectory", "/var/lib/opendkim"), true);
   EXPECT_EQ(*apply_runtime_option(s, "Background", "no"), true);
   EXPECT_EQ(*apply_runtime_option(s, "Syslog", "Yes"), true);
   EXPECT_EQ(*apply_runtime_option(s, "SyslogFacility", "local3"), true);
@@ -66,6 +67,7 @@ TEST(RuntimeOption, LegacyNames) {
   EXPECT_EQ(s.umask, static_cast<mode_t>(07));
   EXPECT_EQ(s.user, "opendkim:opendkim");
   EXPECT_EQ(s.pidfile, "/run/opendkim/opendkim.pid");
+  EXPECT_EQ(s.chroot_dir, "/var/lib/opendkim");
   EXPECT_FALSE(s.background);
   EXPECT_TRUE(s.syslog);
   EXPECT_EQ(s.syslog_facility, "local3");
@@ -84,6 +86,8 @@ TEST(RuntimeOption, YamlNamesAndIntegers) {
   EXPECT_EQ(s.milter_timeout, 30u);
   EXPECT_TRUE(*apply_runtime_option(s, "graceful_stop_timeout", "5"));
   EXPECT_EQ(s.graceful_stop_seconds, 5u);
+  EXPECT_TRUE(*apply_runtime_option(s, "chroot", "/srv/inkan"));
+  EXPECT_EQ(s.chroot_dir, "/srv/inkan");
 }
 
 struct IllegalCase {
@@ -106,6 +110,7 @@ INSTANTIATE_TEST_SUITE_P(All, RuntimeOptionIllegal,
                              {"Background", "maybe"}, {"Syslog", ""}, {"SyslogFacility", "mailx"},
                              {"UserID", "a:b:c"}, {"UserID", ":grp"}, {"UserID", "us er"},
                              {"PidFile", "relative.pid"}, {"on_internal_error", "reject"},
+                             {"ChangeRootDirectory", "var/lib/x"}, {"ChangeRootDirectory", ""},
                              {"milter_timeout", "99999999999999999999999"}, {"Socket", ""}}));
 
 TEST(SyslogFacility, Names) {
