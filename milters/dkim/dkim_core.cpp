@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "auth/mail/address.h"
+
 namespace inkan::dkim {
 
 namespace {
@@ -116,6 +118,108 @@ bool dont_sign_to(const std::vector<std::string>& list, const std::vector<std::s
     }
   }
   return false;
+}
+
+Sender find_sender(const auth::config::DkimSettings& s, const std::optional<std::string>& macro_value,
+                   const std::vector<auth::mail::Field>& headers) {
+  Sender out;
+  auto take = [&](const std::string& value) {
+    out.raw = value;
+    auto boxes = auth::mail::parse_address_list(value);
+    if (boxes && !boxes->empty() && !(*boxes)[0].domain.empty()) {
+      out.local = (*boxes)[0].local_part;
+      out.domain = lower((*boxes)[0].domain);
+    } else {
+      out.unparsable = true;
+    }
+  };
+  // mlfi_eoh: the macro wins when it is set and non-empty; the headers are not looked at.
+  if (macro_value && !macro_value->empty()) {
+    out.source = Sender::Source::Macro;
+    take(*macro_value);
+    return out;
+  }
+  for (const auto& hn : s.sender_headers) {
+    auto it = std::find_if(headers.begin(), headers.end(), [&](const auth::mail::Field& f) { return f.is(hn); });
+    if (it == headers.end()) continue;
+    out.source = Sender::Source::Header;
+    take(it->value);
+    break;
+  }
+  return out;
+}
+
+std::vector<std::string> body_length_keys(std::string_view rcpt) {
+  std::vector<std::string> keys;
+  std::string r = lower(rcpt);
+  if (r.size() >= 2 && r.front() == '<' && r.back() == '>') r = r.substr(1, r.size() - 2);
+  auto at = r.rfind('@');
+  if (at == std::string::npos || at + 1 >= r.size()) return keys;
+  const std::string user = r.substr(0, at);
+  const std::string domain = r.substr(at + 1);
+  // dkimf_checkbldb: p = domain, then each ".parent" (strchr from p + 1), then "*".
+  std::size_t p = 0;
+  for (std::size_t level = 0; level <= kMaxBodyLengthLabels; ++level) {
+    std::string host = domain.substr(p);
+    keys.push_back(user + "@" + host);
+    keys.push_back("*@" + host);
+    auto dot = domain.find('.', p + 1);
+    if (dot == std::string::npos) break;
+    p = dot;
+  }
+  keys.push_back(user + "@*");
+  keys.push_back("*");
+  return keys;
+}
+
+std::optional<std::string> body_length_recipient(const std::vector<std::string>& list,
+                                                 const std::vector<std::string>& rcpts) {
+  if (list.empty()) return std::nullopt;
+  for (const auto& rcpt : rcpts) {
+    for (const auto& k : body_length_keys(rcpt)) {
+      if (std::find(list.begin(), list.end(), k) != list.end()) return rcpt;
+    }
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+std::string_view trim_blanks(std::string_view v) {
+  auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!v.empty() && blank(v.front())) v.remove_prefix(1);
+  while (!v.empty() && blank(v.back())) v.remove_suffix(1);
+  return v;
+}
+
+/// dkimf_lookup_strtoint(…, dkimf_canon): strcasecmp against "relaxed" and "simple".
+std::optional<auth::dkim::Canon> canon_word(std::string_view w) {
+  w = trim_blanks(w);
+  if (auth::config::iequals(w, "relaxed")) return auth::dkim::Canon::Relaxed;
+  if (auth::config::iequals(w, "simple")) return auth::dkim::Canon::Simple;
+  return std::nullopt;
+}
+
+}  // namespace
+
+auth::dkim::Canonicalization select_canonicalization(auth::dkim::Canonicalization base, std::string_view name,
+                                                     const std::vector<auth::mail::Field>& headers,
+                                                     std::vector<std::string>* ignored) {
+  if (name.empty()) return base;
+  for (const auto& f : headers) {
+    if (!f.is(name)) continue;
+    std::string_view v = f.value;
+    auto slash = v.find('/');
+    bool ok = true;
+    if (auto h = canon_word(v.substr(0, slash))) base.header = *h;
+    else ok = false;
+    if (slash != std::string_view::npos) {
+      if (auto b = canon_word(v.substr(slash + 1))) base.body = *b;
+      else ok = false;
+    }
+    if (!ok && ignored) ignored->push_back(f.value);
+  }
+  return base;
 }
 
 Outcome classify(const std::vector<auth::dkim::SignatureResult>& results) {

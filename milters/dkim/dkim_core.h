@@ -62,6 +62,49 @@ bool dont_sign_to(const std::vector<std::string>& list, const std::vector<std::s
 /// ExemptDomains: the domain, or a ".parent" entry covering it.
 bool domain_listed(const std::vector<std::string>& list, std::string_view domain);
 
+/* ---------------- signing options (OpenDKIM keywords) ---------------- */
+
+/// The sender the signing decision uses (opendkim.c mlfi_eoh): the SenderMacro value when
+/// the MTA sent that macro non-empty, else the first SenderHeaders field present (default
+/// From), its first mailbox.
+struct Sender {
+  enum class Source { None, Macro, Header };
+  Source source = Source::None;
+  std::string local;   ///< local part as written
+  std::string domain;  ///< lower-cased; empty when nothing (parsable) was found
+  std::string raw;     ///< the macro or field value it came from (for logs)
+  /// The value was there but is no address with a domain. For the macro OpenDKIM then
+  /// neither signs nor verifies: "dkim=permerror (bad message/signature format)".
+  bool unparsable = false;
+};
+/// `macro_value`: the SenderMacro's value as the MTA sent it (nullopt when the macro is not
+/// configured or not sent); an empty value falls back to the headers, as OpenDKIM does.
+Sender find_sender(const auth::config::DkimSettings& s, const std::optional<std::string>& macro_value,
+                   const std::vector<auth::mail::Field>& headers);
+
+/// BodyLengthDB: the keys opendkim.c dkimf_checkbldb looks up, in order, for one envelope
+/// recipient ("<user@a.b.c>", brackets optional), lower-cased: user@a.b.c, *@a.b.c,
+/// user@.b.c, *@.b.c, user@.c, *@.c, user@*, *. Empty for a recipient without '@' or with
+/// an empty domain (dkim_mail_parse fails: never matches). The domain part is taken after
+/// the last '@'; at most kMaxBodyLengthLabels parent levels are tried.
+std::vector<std::string> body_length_keys(std::string_view rcpt);
+/// Parent domains tried per recipient (local bound; a DNS name has at most 127 labels).
+inline constexpr std::size_t kMaxBodyLengthLabels = 127;
+/// The first recipient (as given) any of whose body_length_keys() is in `list`
+/// (lower-case entries); nullopt when none or the list is empty.
+std::optional<std::string> body_length_recipient(const std::vector<std::string>& list,
+                                                 const std::vector<std::string>& rcpts);
+
+/// SelectCanonicalizationHeader (OpenDKIM develop mlfi_header): `base` adjusted by every
+/// field called `name` (case-insensitive), top to bottom. A value "h/b" sets the header and
+/// body canonicalization, "h" the header one only; each part is "relaxed" or "simple" in any
+/// case, surrounding blanks ignored, an unknown part is ignored (the other part still
+/// applies). `name` empty = `base` unchanged. `ignored` (optional) receives each value with
+/// an unknown part, for the log.
+auth::dkim::Canonicalization select_canonicalization(auth::dkim::Canonicalization base, std::string_view name,
+                                                     const std::vector<auth::mail::Field>& headers,
+                                                     std::vector<std::string>* ignored = nullptr);
+
 /// How a verification outcome is classified for the On-* table.
 enum class Outcome { Pass, NoSignature, BadSignature, SyntaxError, KeyNotFound, KeyRevoked,
                      DnsError, Security, Internal, SignatureError };

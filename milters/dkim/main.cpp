@@ -197,18 +197,21 @@ class DkimSession final : public Session {
       }
     }
 
-    /* Sender (SenderHeaders, default From). */
-    std::string local, domain;
-    for (const auto& hn : s.sender_headers) {
-      auto it = std::find_if(headers_.begin(), headers_.end(), [&](const auth::mail::Field& f) { return f.is(hn); });
-      if (it == headers_.end()) continue;
-      auto boxes = auth::mail::parse_address_list(it->value);
-      if (boxes && !boxes->empty()) {
-        local = (*boxes)[0].local_part;
-        domain = lower((*boxes)[0].domain);
-      }
-      break;
+    /* Sender: the SenderMacro when the MTA sent it non-empty, else SenderHeaders (From). */
+    std::optional<std::string> macro_sender;
+    if (!s.sender_macro.empty()) macro_sender = ctx.macro(s.sender_macro);
+    const inkan::dkim::Sender sender = inkan::dkim::find_sender(s, macro_sender, headers_);
+    const bool from_macro = sender.source == inkan::dkim::Sender::Source::Macro;
+    if (from_macro && sender.unparsable && s.sign) {
+      // mlfi_eoh: "can't parse macro %s header value '%s'" → BADFORMAT: neither signed nor
+      // verified, "dkim=permerror (bad message/signature format)" at EOM.
+      ctx.log().info(qid_ + ": can't parse macro " + printable(s.sender_macro) + " header value '" +
+                     printable(sender.raw, 200) + "'");
+      bad_format_ = true;
+      return Action::cont();
     }
+    const std::string& local = sender.local;
+    const std::string& domain = sender.domain;
     if (!domain.empty() && inkan::dkim::domain_listed(s.exempt_domains, domain)) {
       if (s.log_why) ctx.log().info(qid_ + ": domain '" + printable(domain) + "' exempted");
       ctx.summary().add("result", "exempt").add("domain", domain);
@@ -241,6 +244,12 @@ class DkimSession final : public Session {
         requests_.clear();
       }
       if (!requests_.empty()) {
+        if (auto r = inkan::dkim::body_length_recipient(s.body_length_db, rcpts_)) {
+          body_length_ = true;
+          ctx.log().info(qid_ + ": BodyLengthDB matched " + printable(*r) + ", signing with l= requested");
+        }
+      }
+      if (!requests_.empty()) {
         signing_ = true;
         return start_signing(ctx);
       }
@@ -264,7 +273,7 @@ class DkimSession final : public Session {
     // No From, or one that does not parse: OpenDKIM cannot verify (dkim_eoh → syntax) and
     // answers "dkim=permerror (bad message/signature format)" at EOM (lab, opendkim 2.11).
     auto from = std::find_if(headers_.begin(), headers_.end(), [](const auth::mail::Field& f) { return f.is("From"); });
-    if (from == headers_.end() || domain.empty()) {
+    if (from == headers_.end() || domain.empty() || from_macro) {
       bool parsed = false;
       if (from != headers_.end()) {
         auto boxes = auth::mail::parse_address_list(from->value);
@@ -318,6 +327,7 @@ class DkimSession final : public Session {
     header_bytes_ = 0;
     ar_count_ = sig_count_ = 0;
     too_big_ = malformed_ = false;
+    body_length_ = false;
     qid_.clear();
     verified_ = signing_ = bad_format_ = false;
     last_results_.clear();
@@ -372,7 +382,15 @@ class DkimSession final : public Session {
         spec.algorithm = kt == auth::crypto::KeyType::Ed25519 ? auth::crypto::SignAlg::Ed25519Sha256
                                                               : auth::crypto::SignAlg::RsaSha256;
       }
-      spec.canon = s.canonicalization;
+      // SelectCanonicalizationHeader: a field of that name overrides Canonicalization.
+      std::vector<std::string> ignored;
+      spec.canon = inkan::dkim::select_canonicalization(s.canonicalization, s.select_canonicalization_header, headers_,
+                                                        &ignored);
+      if (s.log_why && !ignored.empty()) {
+        ctx.log().info(qid_ + ": " + printable(s.select_canonicalization_header) + ": unknown canonicalization in '" +
+                       printable(ignored.front(), 100) + "' ignored");
+      }
+      spec.body_length = body_length_;  // BodyLengthDB: l= with the canonical body length
       spec.style = auth::dkim::SignatureStyle::OpenDkim;  // OpenDKIM's exact field layout (anchor-features.md §2.6)
       if (s.maximum_signed_bytes > 0) spec.max_body_bytes = s.maximum_signed_bytes;  // MaximumSignedBytes: l=
       // h= lists the names as spelled in the message, in message order (OpenDKIM); the
@@ -570,6 +588,7 @@ class DkimSession final : public Session {
   std::size_t header_bytes_ = 0;
   std::size_t ar_count_ = 0, sig_count_ = 0;
   bool too_big_ = false, malformed_ = false;
+  bool body_length_ = false;  ///< a recipient is in BodyLengthDB
   std::string qid_;
   bool verified_ = false, signing_ = false, bad_format_ = false;
   std::vector<auth::dkim::SignatureResult> last_results_;
@@ -888,15 +907,18 @@ class DkimApp final : public MilterApp {
     r.umask = c->s.umask.has_value() ? std::optional<mode_t>(static_cast<mode_t>(*c->s.umask)) : std::nullopt;
     r.user = c->s.user;
     r.pidfile = c->s.pidfile;
+    r.chroot_dir = c->s.chroot_dir;
     r.background = c->s.background;
     r.syslog = c->s.syslog || cl_.syslog;
     r.syslog_facility = c->s.syslog_facility;
     r.syslog_name = c->s.syslog_name;
     r.metrics = c->s.metrics;
-    // Preload fixed key paths (as root, before the privilege drop) so a bad key shows at
-    // start-up; a failure here is a warning, the signing request will fail the same way.
+    // Preload fixed key paths (as root, before the privilege drop and ChangeRootDirectory)
+    // so a bad key shows at start-up and a key outside the chroot stays usable; a failure
+    // here is a warning, the signing request will fail the same way. Only a path with '%'
+    // depends on the message (KeyFile's domain "%" does not make the path vary).
     for (const auto& k : c->s.keys) {
-      if (k.key.find('%') != std::string::npos || k.domain == "%") continue;
+      if (k.key.find('%') != std::string::npos) continue;
       if (auto key = keys_.get(k.key, c->s.require_safe_keys, nullptr); !key) {
         c->s.warnings.push_back("key '" + k.name + "': " + key.error().reason);
       }

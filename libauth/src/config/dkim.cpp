@@ -153,6 +153,7 @@ const std::vector<KeywordInfo>& dkim_keywords() {
       {"OversignHeaders", KS::Implemented, ""},
       {"PeerList", KS::Implemented, ""},
       {"PidFile", KS::Implemented, ""},
+      {"ChangeRootDirectory", KS::Implemented, ""},
       {"RemoveARAll", KS::Implemented, ""},
       {"RemoveARFrom", KS::Implemented, ""},
       {"RemoveOldSignatures", KS::Implemented, ""},
@@ -234,6 +235,8 @@ const std::vector<KeywordInfo>& dkim_keywords() {
       {"BodyLengths", KS::Ignored, "removed in OpenDKIM 2.5"},
       {"SingleAuthResult", KS::Ignored, "never implemented by OpenDKIM"},
       {"UnboundConfigFile", KS::Ignored, "never implemented by OpenDKIM"},
+      {"RedirectFailuresTo", KS::Ignored,
+       "Debian's opendkim 2.11 is built without _FFR_REDIRECT and ignores it as well"},
       // Booleans that change verdicts or output when true.
       {"CaptureUnknownErrors", KS::RefusedIfOn, "quarantining on internal errors is not implemented"},
       {"Diagnostics", KS::RefusedIfOn, "z= diagnostics are not implemented"},
@@ -244,8 +247,6 @@ const std::vector<KeywordInfo>& dkim_keywords() {
       {"StrictHeaders", KS::RefusedIfOn, "not implemented"},
       {"WeakSyntaxChecks", KS::RefusedIfOn, "not implemented"},
       // Refused: ignoring them would change verdicts or signatures.
-      {"BodyLengthDB", KS::Refused, "l= signing is not implemented"},
-      {"ChangeRootDirectory", KS::Refused, "chroot is not implemented; use systemd's RootDirectory="},
       {"ConditionalSignatures", KS::Refused, "not implemented"},
       {"DefaultSender", KS::Refused, "not implemented"},
       {"FinalPolicyScript", KS::Refused, "Lua policy scripts are not supported"},
@@ -256,10 +257,13 @@ const std::vector<KeywordInfo>& dkim_keywords() {
       {"IdentityHeaderRemove", KS::Refused, "not implemented"},
       {"LuaOnlySigning", KS::Refused, "Lua policy scripts are not supported"},
       {"MaximumSignedBytes", KS::Implemented, ""},
+      {"BodyLengthDB", KS::Implemented, "file: and csl: data sets (refile: is refused)"},
+      {"SenderMacro", KS::Implemented, "macro name with or without braces"},
+      {"SelectCanonicalizationHeader", KS::Implemented,
+       "active only when set (opendkim 2.11.0 ignores it; develop always reads X-Canonicalization)"},
       {"On-ReputationError", KS::Refused, "reputation is not supported"},
       {"POPDBFile", KS::Refused, "POP-before-SMTP is not supported; use SASL or InternalHosts"},
       {"RateLimits", KS::Refused, "reputation rate limits are not supported"},
-      {"RedirectFailuresTo", KS::Refused, "not implemented"},
       {"ReplaceHeaders", KS::Refused, "header replacement rules are not supported"},
       {"ReplaceRules", KS::Refused, "header replacement rules are not supported"},
       {"ReputationCache", KS::Refused, "reputation is not supported"},
@@ -277,8 +281,6 @@ const std::vector<KeywordInfo>& dkim_keywords() {
       {"ResignMailTo", KS::Refused, "not implemented"},
       {"ResolverConfiguration", KS::Refused, "libunbound configuration files are not read; use Nameservers"},
       {"ScreenPolicyScript", KS::Refused, "Lua policy scripts are not supported"},
-      {"SelectCanonicalizationHeader", KS::Refused, "not implemented"},
-      {"SenderMacro", KS::Refused, "not implemented; use SenderHeaders"},
       {"SetupPolicyScript", KS::Refused, "Lua policy scripts are not supported"},
       {"StatisticsPolicyScript", KS::Refused, "Lua policy scripts are not supported"},
       {"TrustSignaturesFrom", KS::Refused, "not implemented"},
@@ -341,7 +343,8 @@ bool glob_match(std::string_view pattern, std::string_view text) {
 }
 
 bool DkimSettings::same_as(const DkimSettings& o) const {
-  return socket == o.socket && user == o.user && pidfile == o.pidfile && umask == o.umask &&
+  return socket == o.socket && user == o.user && pidfile == o.pidfile && chroot_dir == o.chroot_dir &&
+         umask == o.umask &&
          background == o.background && syslog == o.syslog && syslog_facility == o.syslog_facility &&
          syslog_name == o.syslog_name && metrics == o.metrics && sign == o.sign &&
          verify == o.verify && canonicalization == o.canonicalization &&
@@ -353,7 +356,9 @@ bool DkimSettings::same_as(const DkimSettings& o) const {
          signing_kind == o.signing_kind && signing == o.signing && key_table == o.key_table &&
          sender_headers == o.sender_headers && dont_sign_mail_to == o.dont_sign_mail_to &&
          exempt_domains == o.exempt_domains && signature_ttl == o.signature_ttl &&
-         maximum_signed_bytes == o.maximum_signed_bytes &&
+         maximum_signed_bytes == o.maximum_signed_bytes && body_length_db == o.body_length_db &&
+         sender_macro == o.sender_macro &&
+         select_canonicalization_header == o.select_canonicalization_header &&
          require_safe_keys == o.require_safe_keys && internal_hosts == o.internal_hosts &&
          external_ignore == o.external_ignore && peer_list == o.peer_list && mta == o.mta &&
          macro_list == o.macro_list && minimum_key_bits == o.minimum_key_bits &&
@@ -441,6 +446,45 @@ bool parse_bool(const Where& w, std::string_view v) {
   auto b = parse_legacy_bool(trim(v));
   if (!b) w.fail("illegal value '" + std::string(v) + "'");
   return *b;
+}
+
+/// ChangeRootDirectory: an absolute directory (chroot(2) needs no relative path games).
+std::string parse_chroot_dir(const Where& w, std::string_view v) {
+  std::string_view d = trim(v);
+  if (d.empty() || d.front() != '/') w.fail("expected an absolute directory");
+  return std::string(d);
+}
+
+/// SenderMacro: a macro name as libmilter knows it: "x", "{name}" or "name" (the runtime
+/// adds the braces), printable ASCII without blanks; braces only around the whole name.
+std::string parse_macro_name(const Where& w, std::string_view v) {
+  std::string_view n = trim(v);
+  std::string_view inner = n;
+  if (!inner.empty() && inner.front() == '{') {
+    if (inner.size() < 3 || inner.back() != '}') w.fail("illegal macro name '" + std::string(v) + "'");
+    inner = inner.substr(1, inner.size() - 2);
+  }
+  bool ok = !inner.empty() && inner.size() <= kMaxMacroNameBytes;
+  for (char c : inner) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f || c == '{' || c == '}') ok = false;
+  }
+  if (!ok) w.fail("illegal macro name '" + std::string(v) + "'");
+  return std::string(n);
+}
+
+/// SelectCanonicalizationHeader: a field name (RFC 5322 §3.6.8 ftext: printable ASCII but
+/// ':'); an empty value means OpenDKIM's documented default, X-Canonicalization.
+std::string parse_field_name(const Where& w, std::string_view v) {
+  std::string_view n = trim(v);
+  if (n.empty()) return std::string(kDefaultSelectCanonicalizationHeader);
+  bool ok = n.size() <= kMaxFieldNameBytes;
+  for (char c : n) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 33 || u > 126 || c == ':') ok = false;
+  }
+  if (!ok) w.fail("illegal header field name '" + std::string(v) + "'");
+  return std::string(n);
 }
 
 /// Nameservers: "a,b" with opendkim's libunbound "ip@port" form turned into "ip:port".
@@ -674,6 +718,7 @@ DkimSettings load_dkim_legacy(const LegacyConfig& cfg, const FileReader& reader)
   str("Socket", s.socket);
   str("UserID", s.user);
   if (const Setting* st = get("PidFile")) s.pidfile = with_base(base, st->value);
+  if (const Setting* st = get("ChangeRootDirectory")) s.chroot_dir = parse_chroot_dir(where(st), st->value);
   if (const Setting* st = get("UMask")) s.umask = static_cast<unsigned>(parse_number(where(st), st->value, 0, 0777));
   flag("Background", s.background);
   flag("Syslog", s.syslog);
@@ -798,6 +843,11 @@ DkimSettings load_dkim_legacy(const LegacyConfig& cfg, const FileReader& reader)
   if (const Setting* st = get("SignatureTTL")) s.signature_ttl = parse_number(where(st), st->value, 0, kDkimMaxConfigNumber);
   if (const Setting* st = get("MaximumSignedBytes")) {
     s.maximum_signed_bytes = static_cast<std::uint64_t>(parse_number(where(st), st->value, 0, kDkimMaxConfigNumber));
+  }
+  if (const Setting* st = get("BodyLengthDB")) s.body_length_db = load_list(where(st), st->value, base, reader, true);
+  if (const Setting* st = get("SenderMacro")) s.sender_macro = parse_macro_name(where(st), st->value);
+  if (const Setting* st = get("SelectCanonicalizationHeader")) {
+    s.select_canonicalization_header = parse_field_name(where(st), st->value);
   }
 
   /* Verifying. */
@@ -1030,6 +1080,7 @@ DkimSettings load_dkim_yaml(std::string_view text, const std::string& file, cons
         if (k == "socket") s.socket = sv();
         else if (k == "user") s.user = sv();
         else if (k == "pidfile") s.pidfile = sv();
+        else if (k == "chroot") s.chroot_dir = parse_chroot_dir(w, sv());
         else if (k == "umask") s.umask = static_cast<unsigned>(parse_number(w, sv(), 0, 0777));
         else if (k == "background") s.background = b();
         else if (k == "syslog") s.syslog = b();
@@ -1058,6 +1109,9 @@ DkimSettings load_dkim_yaml(std::string_view text, const std::string& file, cons
         else if (k == "signature_ttl") s.signature_ttl = parse_number(w, sv(), 0, kDkimMaxConfigNumber);
         else if (k == "maximum_signed_bytes") s.maximum_signed_bytes = static_cast<std::uint64_t>(parse_number(w, sv(), 0, kDkimMaxConfigNumber));
         else if (k == "dont_sign_mail_to") s.dont_sign_mail_to = lowlist();
+        else if (k == "body_length_db") s.body_length_db = lowlist();
+        else if (k == "sender_macro") s.sender_macro = parse_macro_name(w, sv());
+        else if (k == "select_canonicalization_header") s.select_canonicalization_header = parse_field_name(w, sv());
         else if (k == "exempt_domains") s.exempt_domains = lowlist();
         else if (k == "mta") s.mta = lst();
         else if (k == "macro_list") {

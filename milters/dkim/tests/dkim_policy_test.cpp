@@ -1,9 +1,11 @@
 // Tests of the OpenDKIM verification policies and test modes in inkan-dkim's pure core:
 // RequiredHeaders (-r, RFC 5322 §3.6 counts with OpenDKIM's texts), Minimum (-L, the three
 // forms of opendkim.c mlfi_eom), MustBeSigned (libopendkim "unprotected header field"), and
-// the exact stdout of `opendkim -t` and `opendkim -Q` (lab captures against opendkim 2.11).
+// the exact stdout of `opendkim -t` and `opendkim -Q` (lab captures against opendkim 2.11);
+// the signing options BodyLengthDB, SelectCanonicalizationHeader and SenderMacro.
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -304,6 +306,149 @@ TEST(QueryBounds, HostileQueriesStayBounded) {
   std::string nul("k\0/1", 4);
   a = answer_dataset_query(d, nul, "p");
   EXPECT_EQ(a.out, "p: dkimf_db_get(): record not found\n\n");
+}
+
+/* ---- BodyLengthDB (opendkim.c dkimf_checkbldb) ---- */
+
+TEST(BodyLengthDb, KeysInDkimfCheckbldbOrder) {
+  EXPECT_EQ(body_length_keys("<User@Mail.Example.COM>"),
+            (std::vector<std::string>{"user@mail.example.com", "*@mail.example.com", "user@.example.com",
+                                      "*@.example.com", "user@.com", "*@.com", "user@*", "*"}));
+  EXPECT_EQ(body_length_keys("a@localhost"), (std::vector<std::string>{"a@localhost", "*@localhost", "a@*", "*"}));
+  // The domain is what follows the last '@'.
+  EXPECT_EQ(body_length_keys("\"x@y\"@b.example").front(), "\"x@y\"@b.example");
+  // dkim_mail_parse fails: never matches.
+  EXPECT_TRUE(body_length_keys("postmaster").empty());
+  EXPECT_TRUE(body_length_keys("<>").empty());
+  EXPECT_TRUE(body_length_keys("user@").empty());
+}
+
+struct BldbCase {
+  const char* entry;
+  const char* rcpt;
+  bool match;
+};
+class BodyLengthMatch : public testing::TestWithParam<BldbCase> {};
+TEST_P(BodyLengthMatch, AsOpenDkim) {
+  const auto& c = GetParam();
+  auto r = body_length_recipient({c.entry}, {c.rcpt});
+  EXPECT_EQ(r.has_value(), c.match) << c.entry << " vs " << c.rcpt;
+}
+// Entries are lower-case (the configuration lower-cases the data set, DKIMF_DB_FLAG_ICASE).
+const BldbCase kBldbCases[] = {
+    {"list@lists.example", "<List@Lists.Example>", true},
+    {"*@lists.example", "<x@lists.example>", true},
+    {"x@.example", "<x@lists.example>", true},
+    {"*@.example", "<y@a.b.example>", true},
+    {"*@.b.example", "<y@a.b.example>", true},
+    {"x@*", "<x@anywhere.example>", true},
+    {"*", "<x@anywhere.example>", true},
+    {"lists.example", "<x@lists.example>", false},   // a bare domain is not a key
+    {".example", "<x@lists.example>", false},         // nor a bare ".parent"
+    {"x@lists.example", "<xx@lists.example>", false},
+    {"*@.lists.example", "<x@lists.example>", false},  // ".parent" never matches the host itself
+    {"*", "<postmaster>", false},                      // unparsable recipient
+};
+INSTANTIATE_TEST_SUITE_P(Dkim, BodyLengthMatch, testing::ValuesIn(kBldbCases));
+
+TEST(BodyLengthDb, AnyRecipientAndFirstMatchReported) {
+  std::vector<std::string> list{"*@lists.example", "bob@example.org"};
+  EXPECT_FALSE(body_length_recipient(list, {"<a@example.org>", "<b@lists.example.net>"}));
+  EXPECT_EQ(body_length_recipient(list, {"<a@example.org>", "<Bob@Example.Org>", "<x@lists.example>"}),
+            "<Bob@Example.Org>");
+  EXPECT_FALSE(body_length_recipient({}, {"<x@y.example>"}));
+  EXPECT_FALSE(body_length_recipient(list, {}));
+}
+
+TEST(BodyLengthDb, HostileRecipientsStayBounded) {
+  std::string deep = "u@";
+  for (int i = 0; i < 10000; ++i) deep += "a.";
+  deep += "example";
+  auto keys = body_length_keys(deep);
+  EXPECT_LE(keys.size(), 2 * (kMaxBodyLengthLabels + 1) + 2);
+  EXPECT_EQ(keys.back(), "*");
+  std::vector<std::string> many(10000, "<nobody@nowhere.example>");
+  many.push_back(std::string("<a\0b@x.example>", 15));
+  EXPECT_FALSE(body_length_recipient({"x@y"}, many));
+  many.push_back("<Z@X.example>");
+  EXPECT_EQ(body_length_recipient({"z@x.example"}, many), "<Z@X.example>");
+}
+
+/* ---- SelectCanonicalizationHeader ---- */
+
+struct CanonCase {
+  std::vector<std::string> headers;
+  const char* name;
+  const char* want;
+  bool bad;
+};
+class SelectCanon : public testing::TestWithParam<CanonCase> {};
+TEST_P(SelectCanon, AsMlfiHeader) {
+  const auto& c = GetParam();
+  std::vector<std::string> ignored;
+  auto got = select_canonicalization({auth::dkim::Canon::Simple, auth::dkim::Canon::Relaxed}, c.name,
+                                     fields(c.headers), &ignored);
+  EXPECT_EQ(auth::dkim::to_string(got), c.want);
+  EXPECT_EQ(!ignored.empty(), c.bad);
+}
+// Base: simple/relaxed.
+const CanonCase kCanonCases[] = {
+    {{"From: a@b", "X-Canonicalization: relaxed/simple"}, "X-Canonicalization", "relaxed/simple", false},
+    {{"x-canonicalization: RELAXED"}, "X-Canonicalization", "relaxed/relaxed", false},  // body kept
+    {{"X-Canonicalization: simple/simple"}, "x-canonicalization", "simple/simple", false},
+    {{"X-Canonicalization:  relaxed /  relaxed "}, "X-Canonicalization", "relaxed/relaxed", false},
+    {{"X-Canonicalization: bogus/simple"}, "X-Canonicalization", "simple/simple", true},
+    {{"X-Canonicalization: relaxed/bogus"}, "X-Canonicalization", "relaxed/relaxed", true},
+    {{"X-Canonicalization: relaxed/simple/x"}, "X-Canonicalization", "relaxed/relaxed", true},
+    {{"X-Canonicalization:"}, "X-Canonicalization", "simple/relaxed", true},
+    {{"X-Canonicalization: nofws"}, "X-Canonicalization", "simple/relaxed", true},
+    {{"X-Canonicalization: relaxed/simple", "X-Canonicalization: simple"}, "X-Canonicalization", "simple/simple", false},
+    {{"X-Canonicalization: relaxed/simple"}, "", "simple/relaxed", false},          // option not set
+    {{"X-Canonicalization: relaxed/simple"}, "X-Canon", "simple/relaxed", false},   // other name
+    {{"X-Canon: relaxed/simple"}, "X-Canon", "relaxed/simple", false},
+};
+INSTANTIATE_TEST_SUITE_P(Dkim, SelectCanon, testing::ValuesIn(kCanonCases));
+
+/* ---- SenderMacro ---- */
+
+TEST(SenderMacro, MacroWinsWhenSetAndNonEmpty) {
+  DkimSettings s;
+  auto h = fields({"Sender: s@sender.example", "From: Alice <a@From.Example>"});
+  auto got = find_sender(s, std::string("bob@Macro.Example"), h);
+  EXPECT_EQ(got.source, Sender::Source::Macro);
+  EXPECT_EQ(got.local, "bob");
+  EXPECT_EQ(got.domain, "macro.example");
+  EXPECT_FALSE(got.unparsable);
+  got = find_sender(s, std::string("<carol@macro.example>"), h);
+  EXPECT_EQ(got.domain, "macro.example");
+  // Not sent, or sent empty: SenderHeaders (default From).
+  for (const auto& m : {std::optional<std::string>{}, std::optional<std::string>{""}}) {
+    got = find_sender(s, m, h);
+    EXPECT_EQ(got.source, Sender::Source::Header);
+    EXPECT_EQ(got.local, "a");
+    EXPECT_EQ(got.domain, "from.example");
+  }
+  s.sender_headers = {"sender", "from"};
+  EXPECT_EQ(find_sender(s, std::nullopt, h).domain, "sender.example");
+}
+
+TEST(SenderMacro, UnparsableMacroIsNotReplacedByFrom) {
+  DkimSettings s;
+  auto h = fields({"From: a@from.example"});
+  for (const char* v : {"alice", "DEBUG-{auth_authen}", "@", "a@", "<<<", "a@b@c"}) {
+    auto got = find_sender(s, std::string(v), h);
+    EXPECT_EQ(got.source, Sender::Source::Macro) << v;
+    EXPECT_TRUE(got.unparsable) << v;
+    EXPECT_TRUE(got.domain.empty()) << v;
+    EXPECT_EQ(got.raw, v);
+  }
+  auto none = find_sender(s, std::nullopt, fields({"To: x@y"}));
+  EXPECT_EQ(none.source, Sender::Source::None);
+  EXPECT_TRUE(none.domain.empty());
+  // An overlong macro value is the macro's problem: still no fallback to From.
+  auto huge = find_sender(s, std::string(100000, 'a') + "@example.com", h);
+  EXPECT_EQ(huge.source, Sender::Source::Macro);
+  EXPECT_NE(huge.domain, "from.example");
 }
 
 }  // namespace

@@ -300,6 +300,7 @@ std::string legal_value(const KeywordInfo& k) {
       {"Selector", "s"}, {"KeyTable", "/kt"}, {"SigningTable", "/st"}, {"Include", "/inc"},
       {"AuthservID", "mx.example"}, {"Socket", "inet:8891@localhost"}, {"UserID", "opendkim"},
       {"PidFile", "/run/x.pid"}, {"SyslogFacility", "mail"}, {"SyslogName", "opendkim"},
+      {"ChangeRootDirectory", "/var/lib/opendkim"},
       {"Nameservers", "127.0.0.1"}, {"BaseDirectory", "/var/lib/x"}, {"AutoRestartRate", "10/1h"},
       {"InternalHosts", "127.0.0.1"}, {"ExternalIgnoreList", "127.0.0.1"}, {"PeerList", "10.0.0.1"},
       {"TestPublicKeys", "/inc"}, {"TestDNSData", "csl:a=b"}, {"Minimum", "0"},
@@ -395,6 +396,18 @@ TEST(DkimYaml, SameSettingsAsLegacy) {
   EXPECT_EQ(a.nameservers, b.nameservers);
   EXPECT_EQ(a.actions, b.actions);
   EXPECT_EQ(a.sign_headers, b.sign_headers);
+}
+
+TEST(DkimProcess, ChangeRootDirectoryLegacyAndYaml) {
+  Files f;
+  EXPECT_EQ(legacy("ChangeRootDirectory /var/spool/opendkim\n", f).chroot_dir, "/var/spool/opendkim");
+  EXPECT_EQ(legacy("Mode v\n", f).chroot_dir, "");
+  for (const char* bad : {"ChangeRootDirectory var/spool\n", "ChangeRootDirectory ./x\n"}) {
+    std::string err = error_of(bad, f);
+    EXPECT_NE(err.find("ChangeRootDirectory"), std::string::npos) << bad << ": " << err;
+    EXPECT_NE(err.find("absolute"), std::string::npos) << err;
+  }
+  EXPECT_EQ(load_dkim_yaml("dkim:\n  chroot: /srv/inkan\n", "x.yaml", f.reader()).chroot_dir, "/srv/inkan");
 }
 
 TEST(DkimYaml, OnActionsAndErrors) {
@@ -566,13 +579,24 @@ TEST(DkimLegacy, RelativeKeyFileIsAPathFromTheWorkingDirectory) {
 
 TEST(DkimKeywords, StillRefusedNameTheirReason) {
   Files f;
-  for (const char* k : {"BodyLengthDB csl:a@b", "ChangeRootDirectory /var/lib",
+  for (const char* k : {"ConditionalSignatures yes", "TrustSignaturesFrom example.com",
                         "SetupPolicyScript /x.lua", "ResolverConfiguration /etc/unbound.conf"}) {
     std::string e = error_of(std::string(k) + "\n", f);
     std::string name(k, std::string_view(k).find(' '));
     EXPECT_NE(e.find(name), std::string::npos) << e;
     EXPECT_NE(e.find("not supported by inkan-dkim"), std::string::npos) << e;
   }
+}
+
+TEST(DkimKeywords, RedirectFailuresToIgnoredAsDebiansOpendkimDoes) {
+  // Debian's opendkim 2.11 accepts the keyword but is built without _FFR_REDIRECT, so it has
+  // no effect there either (opendkim -V lists no _FFR_REDIRECT); refusing it would break
+  // configurations that work today.
+  Files f;
+  DkimSettings s = legacy("RedirectFailuresTo postmaster@example.com\n", f);
+  ASSERT_EQ(s.warnings.size(), 1u);
+  EXPECT_NE(s.warnings[0].find("RedirectFailuresTo is accepted but has no effect"), std::string::npos) << s.warnings[0];
+  EXPECT_NE(s.warnings[0].find("_FFR_REDIRECT"), std::string::npos) << s.warnings[0];
 }
 
 TEST(DkimKeywords, MaximumSignedBytesInBothForms) {
@@ -637,6 +661,124 @@ TEST(DkimLegacy, HostileBytes) {
   EXPECT_TRUE(glob_match("*@[ab]*.example", "u@a1.example"));  // ERE classes pass through
   EXPECT_TRUE(glob_match("user+tag@x.example", "USER+TAG@X.example"));
   EXPECT_FALSE(glob_match("a.b", "axb"));  // '.' is literal
+}
+
+/* ---- BodyLengthDB, SenderMacro, SelectCanonicalizationHeader ---- */
+
+struct SigningOptCase {
+  const char* conf;  ///< opendkim.conf text
+  std::vector<std::string> body_length_db;
+  const char* sender_macro;
+  const char* select_header;
+};
+class SigningOptions : public testing::TestWithParam<SigningOptCase> {};
+TEST_P(SigningOptions, Accepted) {
+  Files f;
+  f.files["/etc/opendkim/bldb"] = "# lists\nList@Lists.Example\n*@.Mailman.Example   # footers\n\n";
+  f.files["/var/lib/dkim/bldb"] = "x@y.example\n";
+  const auto& c = GetParam();
+  DkimSettings s = legacy(c.conf, f);
+  EXPECT_EQ(s.body_length_db, c.body_length_db) << c.conf;
+  EXPECT_EQ(s.sender_macro, c.sender_macro) << c.conf;
+  EXPECT_EQ(s.select_canonicalization_header, c.select_header) << c.conf;
+  EXPECT_TRUE(s.warnings.empty()) << c.conf;
+}
+const SigningOptCase kSigningOptCases[] = {
+    {"", {}, "", ""},  // all off by default
+    {"BodyLengthDB csl:A@B.example,*@.lists.example\n", {"a@b.example", "*@.lists.example"}, "", ""},
+    {"BodyLengthDB *\n", {"*"}, "", ""},
+    {"BodyLengthDB file:/etc/opendkim/bldb\n", {"list@lists.example", "*@.mailman.example"}, "", ""},
+    {"BodyLengthDB /etc/opendkim/bldb\n", {"list@lists.example", "*@.mailman.example"}, "", ""},
+    {"BaseDirectory /var/lib/dkim\nBodyLengthDB file:bldb\n", {"x@y.example"}, "", ""},
+    {"SenderMacro {auth_authen}\n", {}, "{auth_authen}", ""},
+    {"SenderMacro auth_authen\n", {}, "auth_authen", ""},
+    {"SenderMacro i\n", {}, "i", ""},
+    {"SenderMacro {mail_addr}   # comment\n", {}, "{mail_addr}", ""},
+    {"SelectCanonicalizationHeader X-Canonicalization\n", {}, "", "X-Canonicalization"},
+    {"SelectCanonicalizationHeader X-Sign-Canon\n", {}, "", "X-Sign-Canon"},
+};
+INSTANTIATE_TEST_SUITE_P(Dkim, SigningOptions, testing::ValuesIn(kSigningOptCases));
+
+struct BadOptCase {
+  const char* conf;
+  const char* option;  ///< must be named in the error
+  const char* why;     ///< and this text
+};
+class SigningOptionsBad : public testing::TestWithParam<BadOptCase> {};
+TEST_P(SigningOptionsBad, ConfigErrorNamesTheOption) {
+  Files f;
+  const auto& c = GetParam();
+  std::string e = error_of(c.conf, f);
+  EXPECT_NE(e.find(c.option), std::string::npos) << c.conf << " -> " << e;
+  EXPECT_NE(e.find(c.why), std::string::npos) << c.conf << " -> " << e;
+}
+const BadOptCase kBadOptCases[] = {
+    {"BodyLengthDB refile:/etc/opendkim/bldb\n", "BodyLengthDB", "refile: is not allowed here"},
+    {"BodyLengthDB db:/etc/opendkim/bldb.db\n", "BodyLengthDB", "db:"},
+    {"BodyLengthDB ldap://ldap.example/dc=x\n", "BodyLengthDB", "ldap"},
+    {"BodyLengthDB file:/nonexistent\n", "BodyLengthDB", "/nonexistent"},
+    {"SenderMacro {auth_authen\n", "SenderMacro", "illegal macro name"},
+    {"SenderMacro auth}\n", "SenderMacro", "illegal macro name"},
+    {"SenderMacro {}\n", "SenderMacro", "illegal macro name"},
+    {"SenderMacro {{x}}\n", "SenderMacro", "illegal macro name"},
+    {"SenderMacro {auth authen}\n", "SenderMacro", "illegal macro name"},
+    {"SenderMacro caf\xc3\xa9\n", "SenderMacro", "illegal macro name"},
+    {"SelectCanonicalizationHeader X:Canon\n", "SelectCanonicalizationHeader", "illegal header field name"},
+    {"SelectCanonicalizationHeader X Canon\n", "SelectCanonicalizationHeader", "illegal header field name"},
+    {"SelectCanonicalizationHeader X-Canon\xc3\xa9\n", "SelectCanonicalizationHeader", "illegal header field name"},
+};
+INSTANTIATE_TEST_SUITE_P(Dkim, SigningOptionsBad, testing::ValuesIn(kBadOptCases));
+
+TEST(DkimKeywords, SigningOptionsAreImplemented) {
+  for (const char* name : {"BodyLengthDB", "SenderMacro", "SelectCanonicalizationHeader"}) {
+    const auto& kw = dkim_keywords();
+    auto it = std::find_if(kw.begin(), kw.end(), [&](const KeywordInfo& k) { return k.name == name; });
+    ASSERT_NE(it, kw.end()) << name;
+    EXPECT_EQ(it->support, KeywordSupport::Implemented) << name;
+  }
+}
+
+TEST(DkimLegacy, SigningOptionsHostileValuesStayBounded) {
+  Files f;
+  std::string many;
+  for (int i = 0; i < 10000; ++i) many += "u" + std::to_string(i) + "@l.example\n";
+  f.files["/bldb"] = many;
+  EXPECT_EQ(legacy("BodyLengthDB file:/bldb\n", f).body_length_db.size(), 10000u);
+  std::string longname(kMaxMacroNameBytes + 1, 'm');
+  EXPECT_NE(error_of("SenderMacro " + longname + "\n", f).find("SenderMacro"), std::string::npos);
+  EXPECT_EQ(legacy("SenderMacro " + longname.substr(1) + "\n", f).sender_macro.size(), kMaxMacroNameBytes);
+  std::string longfield(kMaxFieldNameBytes + 1, 'X');
+  EXPECT_NE(error_of("SelectCanonicalizationHeader " + longfield + "\n", f).find("SelectCanonicalizationHeader"),
+            std::string::npos);
+}
+
+TEST(DkimYaml, SigningOptionsSameAsLegacy) {
+  Files f;
+  DkimSettings y = load_dkim_yaml(
+      "dkim:\n  body_length_db: [List@Lists.Example, \"*@.mailman.example\"]\n"
+      "  sender_macro: \"{auth_authen}\"\n  select_canonicalization_header: X-Canonicalization\n",
+      "/etc/inkan/inkan.yaml", f.reader());
+  DkimSettings l = legacy(
+      "BodyLengthDB csl:List@Lists.Example,*@.mailman.example\nSenderMacro {auth_authen}\n"
+      "SelectCanonicalizationHeader X-Canonicalization\n",
+      f);
+  EXPECT_EQ(y.body_length_db, (std::vector<std::string>{"list@lists.example", "*@.mailman.example"}));
+  EXPECT_EQ(y.sender_macro, "{auth_authen}");
+  EXPECT_EQ(y.select_canonicalization_header, "X-Canonicalization");
+  EXPECT_EQ(y.body_length_db, l.body_length_db);
+  EXPECT_EQ(y.sender_macro, l.sender_macro);
+  EXPECT_EQ(y.select_canonicalization_header, l.select_canonicalization_header);
+  EXPECT_FALSE(y.same_as(legacy("", f)));
+  for (const char* bad : {"dkim:\n  sender_macro: \"{x\"\n", "dkim:\n  select_canonicalization_header: \"a:b\"\n",
+                          "dkim:\n  sender_macro: [a, b]\n"}) {
+    try {
+      (void)load_dkim_yaml(bad, "/etc/inkan/inkan.yaml", f.reader());
+      ADD_FAILURE() << bad;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("dkim."), std::string::npos) << e.what();
+      EXPECT_EQ(e.line(), 2u) << e.what();
+    }
+  }
 }
 
 }  // namespace

@@ -32,6 +32,12 @@ inline constexpr std::size_t kDkimDefaultMaxHeaderBytes = 65536;  // MaximumHead
 inline constexpr std::int64_t kDkimDefaultClockDrift = 300;      // ClockDrift
 /// Largest value accepted for counts and sizes in the configuration (local policy).
 inline constexpr long kDkimMaxConfigNumber = 1L << 30;
+/// SelectCanonicalizationHeader's documented default name (opendkim.h SELECTCANONHDR).
+inline constexpr std::string_view kDefaultSelectCanonicalizationHeader = "X-Canonicalization";
+/// Longest SenderMacro name accepted (local policy; libmilter macro names are short).
+inline constexpr std::size_t kMaxMacroNameBytes = 255;
+/// Longest header field name accepted: a field line is at most 998 octets (RFC 5322 §2.1.1).
+inline constexpr std::size_t kMaxFieldNameBytes = 997;
 
 /// What the MTA is told for one class of outcome (On-* options, anchor-features.md §2.1).
 enum class DkimAction { Accept, Reject, TempFail, Discard, Quarantine };
@@ -121,6 +127,8 @@ struct DkimSettings {
   std::string socket;  ///< empty = the daemon default inet:8891@localhost
   std::string user;    ///< UserID
   std::string pidfile;
+  /// ChangeRootDirectory: chroot after binding, before dropping privileges; empty = none.
+  std::string chroot_dir;
   std::optional<unsigned> umask;
   bool background = true;
   bool syslog = false;  ///< opendkim's code default is false (§1.3)
@@ -158,6 +166,18 @@ struct DkimSettings {
   std::int64_t signature_ttl = 0;  ///< x= = t= + ttl (0 = none)
   /// MaximumSignedBytes: sign at most this many canonical body bytes, with l= (0 = whole body).
   std::uint64_t maximum_signed_bytes = 0;
+  /// BodyLengthDB: lower-case keys; when any envelope recipient matches (opendkim.c
+  /// dkimf_checkbldb: user@host, *@host, user@.parent, *@.parent, ..., user@*, *) every
+  /// signature gets l= with the canonical body length it covers.
+  std::vector<std::string> body_length_db;
+  /// SenderMacro: a milter macro ("{auth_authen}", braces optional) whose non-empty value is
+  /// the sender address used for the signing decision instead of SenderHeaders; empty = off.
+  std::string sender_macro;
+  /// SelectCanonicalizationHeader: a header field whose value ("relaxed/simple", "relaxed",
+  /// as Canonicalization) overrides canonicalization for the message's signatures; empty =
+  /// off (opendkim 2.11.0 has no such header; its develop branch always honours
+  /// X-Canonicalization).
+  std::string select_canonicalization_header;
   bool require_safe_keys = true;
 
   /* Who is inside. */
