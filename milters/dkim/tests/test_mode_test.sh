@@ -312,6 +312,19 @@ expect_eq "header-selected c= verifies" "$("$BIN" -x verify.conf -t sch.eml)" \
 [ -x "$OD" ] && expect_eq "opendkim verifies header-selected c=" "$(od_t -x verify.conf -t sch.eml)" \
   "inkan-dkim: sch.eml: verification (s=sel, d=example.org, 2048-bit key) succeeded"
 
+# TrustSignaturesFrom: opendkim 2.11 reads it only for Lua policy scripts; a third-party
+# signature (d= not the From domain) still verifies with a list that does not name it.
+printf '*@example.net k\n' > tp.st
+printf 'Mode s\nKeyTable csl:k=example.org:sel:%s\nSigningTable refile:%s/tp.st\n' "$T/sel.private" "$T" > tp.conf
+printf 'From: a@example.net\r\nTo: b@example.com\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\nSubject: tp\r\n\r\nbody\r\n' > tp.eml
+out=$("$BIN" -x tp.conf -F 1700000000 -t tp.eml)
+{ printf '%s\n' "$out" | tail -n +2 | crlf; cat tp.eml; } > tps.eml
+{ cat verify.conf; echo "TrustSignaturesFrom nobody.example"; } > tsf.conf
+expect_eq "TrustSignaturesFrom: third-party signature still verifies" "$("$BIN" -x tsf.conf -t tps.eml 2>/dev/null)" \
+  "inkan-dkim: tps.eml: verification (s=sel, d=example.org, 2048-bit key) succeeded"
+[ -x "$OD" ] && expect_eq "TrustSignaturesFrom: as opendkim" "$("$BIN" -x tsf.conf -t tps.eml 2>/dev/null)" \
+  "$(od_t -x tsf.conf -t tps.eml)"
+
 # Over the milter protocol (milter-client of the same build tree): a real {auth_authen}.
 MC=${MILTER_CLIENT:-$(dirname "$BIN")/../../tests/milterclient/milter-client}
 if [ -x "$MC" ]; then

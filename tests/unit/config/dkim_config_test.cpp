@@ -579,13 +579,21 @@ TEST(DkimLegacy, RelativeKeyFileIsAPathFromTheWorkingDirectory) {
 
 TEST(DkimKeywords, StillRefusedNameTheirReason) {
   Files f;
-  for (const char* k : {"ConditionalSignatures yes", "TrustSignaturesFrom example.com",
+  for (const char* k : {"ConditionalSignatures yes", "ReplaceRules /etc/opendkim/rules",
                         "SetupPolicyScript /x.lua", "ResolverConfiguration /etc/unbound.conf"}) {
     std::string e = error_of(std::string(k) + "\n", f);
     std::string name(k, std::string_view(k).find(' '));
     EXPECT_NE(e.find(name), std::string::npos) << e;
     EXPECT_NE(e.find("not supported by inkan-dkim"), std::string::npos) << e;
   }
+}
+
+TEST(DkimKeywords, TrustSignaturesFromIgnoredWithoutLuaAsOpendkim) {
+  Files f;
+  DkimSettings s = legacy("TrustSignaturesFrom example.com,example.net\n", f);
+  ASSERT_EQ(s.warnings.size(), 1u);
+  EXPECT_NE(s.warnings[0].find("TrustSignaturesFrom is accepted but has no effect"), std::string::npos) << s.warnings[0];
+  EXPECT_NE(s.warnings[0].find("Lua"), std::string::npos) << s.warnings[0];
 }
 
 TEST(DkimKeywords, RedirectFailuresToIgnoredAsDebiansOpendkimDoes) {
