@@ -3,6 +3,8 @@
 
 #include <openssl/rsa.h>
 
+#include <mutex>
+
 #include "crypto/key_internal.h"
 
 namespace auth::crypto {
@@ -43,7 +45,7 @@ Result<void> check_request(KeyType have, SignAlg alg, std::string_view digest) {
 /// An RSA sign/verify context for RSASSA-PKCS1-v1_5 over an already computed digest:
 /// with the signature md set, EVP_PKEY_sign/verify wrap the digest in a DigestInfo
 /// (RFC 8017 §9.2) instead of hashing it again.
-Result<PkeyCtxPtr> rsa_ctx(EVP_PKEY* pkey, SignAlg alg, bool for_sign) {
+Result<PkeyCtxPtr> new_rsa_ctx(EVP_PKEY* pkey, SignAlg alg, bool for_sign) {
   PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr));
   if (!ctx) return crypto_fail("RSA context");
   const int init = for_sign ? EVP_PKEY_sign_init(ctx.get()) : EVP_PKEY_verify_init(ctx.get());
@@ -52,6 +54,25 @@ Result<PkeyCtxPtr> rsa_ctx(EVP_PKEY* pkey, SignAlg alg, bool for_sign) {
     return crypto_fail(std::string(to_string(alg)) + (for_sign ? " sign" : " verify") +
                        " setup");
   }
+  return ctx;
+}
+
+/// The same context, duplicated from the key's template (KeyHandle::rsa_templates), which
+/// is set up on first use.
+Result<PkeyCtxPtr> rsa_ctx(const internal::KeyHandle& key, SignAlg alg, bool for_sign) {
+  EVP_PKEY_CTX* tmpl = nullptr;
+  {
+    std::lock_guard lock(key.mu);
+    PkeyCtxPtr& slot = key.rsa_templates[internal::rsa_template_index(for_sign, alg != SignAlg::RsaSha1)];
+    if (!slot) {
+      auto fresh = new_rsa_ctx(key.pkey.get(), alg, for_sign);
+      if (!fresh) return fail(std::move(fresh).error());
+      slot = std::move(*fresh);
+    }
+    tmpl = slot.get();  // never replaced or freed while the key lives
+  }
+  PkeyCtxPtr ctx(EVP_PKEY_CTX_dup(tmpl));
+  if (!ctx) return crypto_fail(std::string(to_string(alg)) + (for_sign ? " sign" : " verify") + " setup");
   return ctx;
 }
 
@@ -113,7 +134,7 @@ Result<std::string> sign(const PrivateKey& key, SignAlg alg, std::string_view di
     return sig;
   }
 
-  auto ctx = rsa_ctx(pkey, alg, true);
+  auto ctx = rsa_ctx(KeyAccess::handle(key), alg, true);
   if (!ctx) return fail(std::move(ctx).error());
   std::size_t len = 0;
   if (EVP_PKEY_sign(ctx->get(), nullptr, &len, uchars(digest), digest.size()) != 1) {
@@ -148,7 +169,7 @@ Result<bool> verify(const PublicKey& key, SignAlg alg, std::string_view digest,
     return rc == 1;
   }
 
-  auto ctx = rsa_ctx(pkey, alg, false);
+  auto ctx = rsa_ctx(KeyAccess::handle(key), alg, false);
   if (!ctx) return fail(std::move(ctx).error());
   const int rc = EVP_PKEY_verify(ctx->get(), uchars(signature), signature.size(),
                                  uchars(digest), digest.size());

@@ -314,5 +314,38 @@ TEST(CryptoSign, ConcurrentUseOfOneKey) {
   EXPECT_EQ(failures.load(), 0);
 }
 
+// Contexts come from per-key templates (key_internal.h): the first use may race, later
+// ones duplicate. PKCS#1 v1.5 is deterministic, so every thread must produce the reference
+// signature of a fresh key, and both hash templates stay apart.
+TEST(CryptoSign, TemplatesGiveTheSameSignaturesFromEveryThread) {
+  const PrivateKey rsa = load_key("dkimpy/2048_testkey.key");
+  const PrivateKey fresh = load_key("dkimpy/2048_testkey.key");  // its own, untouched templates
+  const PublicKey pub = PublicKey::from_private(rsa);
+  const std::string digest = sha256("reference message");
+  std::vector<std::string> got(8);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        auto s = sign(rsa, SignAlg::RsaSha256, digest);
+        if (!s || (!got[t].empty() && got[t] != *s)) {
+          got[t] = "mismatch";
+          return;
+        }
+        got[t] = *s;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  auto want = sign(fresh, SignAlg::RsaSha256, digest);
+  ASSERT_TRUE(want);
+  for (const auto& g : got) EXPECT_EQ(g, *want);
+  EXPECT_TRUE(*verify(pub, SignAlg::RsaSha256, digest, *want));
+  // A SHA-1 verification of the same key uses its own template: a SHA-256 signature over the
+  // first 20 bytes as a SHA-1 digest does not verify, and the SHA-256 one still does.
+  EXPECT_FALSE(*verify(pub, SignAlg::RsaSha1, digest.substr(0, 20), *want));
+  EXPECT_TRUE(*verify(pub, SignAlg::RsaSha256, digest, *want));
+}
+
 }  // namespace
 }  // namespace auth::crypto
