@@ -133,11 +133,15 @@ Result<TagList> parse_tag_list(std::string_view in) {
 }
 
 std::string strip_fws(std::string_view value) {
-  std::string out;
-  out.reserve(value.size());
+  // Written through a pointer into a sized buffer: b= and bh= values run to hundreds of
+  // bytes per signature, and push_back per byte cost several times the comparisons.
+  std::string out(value.size(), '\0');
+  char* o = out.data();
   for (char c : value) {
-    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') out.push_back(c);
+    *o = c;
+    o += (c != ' ' && c != '\t' && c != '\r' && c != '\n') ? 1 : 0;
   }
+  out.resize(static_cast<std::size_t>(o - out.data()));
   return out;
 }
 

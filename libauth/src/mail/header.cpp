@@ -1,6 +1,8 @@
 // auth::mail header fields (see auth/mail/header.h).
 #include "auth/mail/header.h"
 
+#include <cstring>
+
 #include <string>
 #include <utility>
 
@@ -165,25 +167,38 @@ MessageParts split_message(std::string_view message) {
 }
 
 std::string unfold(std::string_view raw_value) {
-  std::string out;
-  out.reserve(raw_value.size());
-  for (std::size_t i = 0; i < raw_value.size(); ++i) {
-    const char c = raw_value[i];
-    // RFC 5322 §2.2.3: unfolding removes any CRLF immediately followed by WSP.
-    if (c == '\r' && i + 2 < raw_value.size() && raw_value[i + 1] == '\n' && is_wsp(raw_value[i + 2])) {
-      ++i;
+  // Runs of ordinary bytes are copied whole; only CR and LF are looked at one by one. (On a
+  // hot path: every header of every verified message, ~20 instructions a byte with
+  // push_back per byte.)
+  std::string out(raw_value.size(), '\0');
+  char* o = out.data();
+  const char* p = raw_value.data();
+  const char* const end = p + raw_value.size();
+  while (p < end) {
+    const char* q = p;
+    while (q < end && *q != '\r' && *q != '\n') ++q;
+    std::memcpy(o, p, static_cast<std::size_t>(q - p));
+    o += q - p;
+    p = q;
+    if (p == end) break;
+    // RFC 5322 §2.2.3: unfolding removes any CRLF immediately followed by WSP (and a bare LF
+    // before WSP, as milters receive LF-only folding).
+    if (*p == '\r' && end - p > 2 && p[1] == '\n' && is_wsp(p[2])) {
+      p += 2;
       continue;
     }
-    if (c == '\n' && i + 1 < raw_value.size() && is_wsp(raw_value[i + 1])) continue;
-    out.push_back(c);
+    if (*p == '\n' && end - p > 1 && is_wsp(p[1])) {
+      p += 1;
+      continue;
+    }
+    *o++ = *p++;
   }
   // Trim WSP (and any stray line-end bytes) at both ends.
   auto trim_byte = [](char c) { return is_wsp(c) || c == '\r' || c == '\n'; };
-  std::size_t b = 0;
-  while (b < out.size() && trim_byte(out[b])) ++b;
-  std::size_t e = out.size();
-  while (e > b && trim_byte(out[e - 1])) --e;
-  return out.substr(b, e - b);
+  char* b = out.data();
+  while (b < o && trim_byte(*b)) ++b;
+  while (o > b && trim_byte(o[-1])) --o;
+  return std::string(b, static_cast<std::size_t>(o - b));
 }
 
 Result<HeaderBlock> parse_header_block(std::string_view header) {

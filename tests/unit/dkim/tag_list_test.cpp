@@ -1,6 +1,8 @@
 // RFC 6376 §3.2 tag-list syntax.
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "auth/dkim/tag_list.h"
 
 namespace auth::dkim {
@@ -133,6 +135,22 @@ TEST(TagList, TruncatedInputs) {
       EXPECT_LE(r->tags.size(), 7u);
     }
   }
+}
+
+TEST(StripFws, SameAsRemovingEveryFwsByte) {
+  std::mt19937 rng(7);
+  const char alphabet[] = {'A', '/', '=', ' ', '\t', '\r', '\n', '\0'};
+  for (int n = 0; n < 20000; ++n) {
+    std::string v(rng() % 50, 'x');
+    for (char& c : v) c = alphabet[rng() % sizeof alphabet];
+    std::string want;
+    for (char c : v) {
+      if (c != ' ' && c != '\t' && c != '\r' && c != '\n') want.push_back(c);
+    }
+    ASSERT_EQ(strip_fws(v), want) << testing::PrintToString(v);
+  }
+  EXPECT_EQ(strip_fws(""), "");
+  EXPECT_EQ(strip_fws(" \r\n\t"), "");
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include <string>
 
 #include "auth/mail/ascii.h"
@@ -70,6 +72,39 @@ TEST_P(UnfoldTest, Unfolds) {
 }
 INSTANTIATE_TEST_SUITE_P(Rfc5322_2_2_3, UnfoldTest, testing::ValuesIn(kUnfold),
                          [](const auto& i) { return std::string(i.param.name); });
+
+// The straightforward byte-by-byte definition, kept here as the reference for unfold().
+std::string reference_unfold(std::string_view raw) {
+  auto wsp = [](char c) { return c == ' ' || c == '\t'; };
+  std::string out;
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    const char c = raw[i];
+    if (c == '\r' && i + 2 < raw.size() && raw[i + 1] == '\n' && wsp(raw[i + 2])) {
+      ++i;
+      continue;
+    }
+    if (c == '\n' && i + 1 < raw.size() && wsp(raw[i + 1])) continue;
+    out.push_back(c);
+  }
+  auto trim = [&](char c) { return wsp(c) || c == '\r' || c == '\n'; };
+  std::size_t b = 0, e = out.size();
+  while (b < e && trim(out[b])) ++b;
+  while (e > b && trim(out[e - 1])) --e;
+  return out.substr(b, e - b);
+}
+
+TEST(Unfold, SameAsTheByteByByteDefinitionOnRandomFolding) {
+  std::mt19937 rng(20261122);
+  const char alphabet[] = {'a', 'b', ' ', '\t', '\r', '\n', '\0', ':'};
+  for (int n = 0; n < 20000; ++n) {
+    std::string raw(rng() % 40, 'x');
+    for (char& c : raw) c = alphabet[rng() % sizeof alphabet];
+    ASSERT_EQ(unfold(raw), reference_unfold(raw)) << testing::PrintToString(raw);
+  }
+  std::string big(100000, 'v');
+  for (std::size_t i = 50; i < big.size(); i += 77) big.replace(i, 3, "\r\n ");
+  EXPECT_EQ(unfold(big), reference_unfold(big));
+}
 
 TEST(ParseHeaderBlock, KeepsRawBytesExactly) {
   const std::string header =
