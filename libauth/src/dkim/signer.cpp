@@ -210,6 +210,23 @@ struct Signer::Impl {
     return n;
   }
 
+  /// The signature over the header hash (RFC 6376 §3.7, §5.5): the fields named in h= as
+  /// selected bottom-up, canonicalized, each with CRLF, then `field` (this DKIM-Signature
+  /// with b= empty) without one; one buffer, one hash update. Shared by both layouts.
+  Result<std::string> sign_header_hash(const SignatureSpec& spec, crypto::SignAlg alg,
+                                       const std::vector<std::string>& names, std::string_view field) const {
+    crypto::Hasher hash(crypto::HashAlg::Sha256);
+    std::string input;
+    input.reserve(header_bytes + field.size() + 2 * names.size());
+    for (const mail::Field* f : internal::select_headers(headers, names)) {
+      internal::append_canonical_header(spec.canon.header, f->raw, input);
+      input.append("\r\n", 2);
+    }
+    internal::append_canonical_header(spec.canon.header, field, input);
+    hash.update(input);
+    return spec.key->sign_digest(alg, hash.finish());
+  }
+
   Result<std::string> sign_one(const SignatureSpec& spec, std::size_t hasher, std::int64_t now) {
     /* Validate the spec. */
     if (!spec.key) return fail(ErrorCode::Missing, "no key for d=" + spec.domain);
@@ -345,17 +362,7 @@ struct Signer::Impl {
     }
 
     /* Header hash over exactly what is emitted with b= empty (§3.7, §5.5). */
-    crypto::Hasher h(crypto::HashAlg::Sha256);
-    // One buffer, one hash update: the selected fields with CRLF, then this field without.
-    std::string input;
-    input.reserve(header_bytes + field.size() + 2 * names.size());
-    for (const mail::Field* f : internal::select_headers(headers, names)) {
-      internal::append_canonical_header(spec.canon.header, f->raw, input);
-      input.append("\r\n", 2);
-    }
-    internal::append_canonical_header(spec.canon.header, field, input);
-    h.update(input);
-    auto sig = spec.key->sign_digest(alg, h.finish());
+    auto sig = sign_header_hash(spec, alg, names, field);
     if (!sig) return fail(sig.error());
 
     /* b= value, cut to the line length (FWS inside b= is ignored by verifiers, §3.5). */
@@ -454,16 +461,7 @@ struct Signer::Impl {
     std::string field = std::string(kSignatureFieldName) + ": " + layout.out;
 
     /* Header hash over exactly what is emitted with b= empty (§3.7, §5.5). */
-    crypto::Hasher hash(crypto::HashAlg::Sha256);
-    std::string input;
-    input.reserve(header_bytes + field.size() + 2 * names.size());
-    for (const mail::Field* f : internal::select_headers(headers, names)) {
-      internal::append_canonical_header(spec.canon.header, f->raw, input);
-      input.append("\r\n", 2);
-    }
-    internal::append_canonical_header(spec.canon.header, field, input);
-    hash.update(input);
-    auto sig = spec.key->sign_digest(alg, hash.finish());
+    auto sig = sign_header_hash(spec, alg, names, field);
     if (!sig) return fail(sig.error());
     const std::string b = crypto::base64_encode(*sig);
     if (wrap_b) {
