@@ -14,6 +14,8 @@ PKGS=(
   unbound postfix swaks openssl python3 python3-yaml python3-dkim python3-nacl python3-dnspython
   libmail-dkim-perl python3-spf
   opendkim opendkim-tools publicsuffix iproute2 procps
+  # opendkim data sets and policy scripts (db:, Lua)
+  libdb5.3-dev db5.3-util liblua5.3-dev
 )
 
 missing=()
