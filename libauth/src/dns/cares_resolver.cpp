@@ -17,6 +17,7 @@
 #include <arpa/nameser.h>
 #include <netdb.h>
 #include <poll.h>
+#include <sys/random.h>
 
 #include <algorithm>
 #include <atomic>
@@ -348,6 +349,34 @@ Result<ares_addr_port_node> parse_server(const std::string& spec) {
 }  // namespace
 
 namespace internal {
+int status_of_reply(int ares_status, const unsigned char* abuf, int alen) {
+  if (ares_status != ARES_SUCCESS) return ares_status;
+  if (abuf == nullptr || alen < static_cast<int>(kHeaderSize)) return ARES_EBADRESP;
+  const int rcode = abuf[3] & 0x0F;  // RFC 1035 §4.1.1
+  const int ancount = (abuf[6] << 8) | abuf[7];
+  switch (rcode) {
+    case ns_r_noerror: return ancount > 0 ? ARES_SUCCESS : ARES_ENODATA;
+    case ns_r_formerr: return ARES_EFORMERR;
+    case ns_r_servfail: return ARES_ESERVFAIL;
+    case ns_r_nxdomain: return ARES_ENOTFOUND;
+    case ns_r_notimpl: return ARES_ENOTIMP;
+    case ns_r_refused: return ARES_EREFUSED;
+    default: return ARES_SUCCESS;  // as c-ares 1.18 qcallback: other RCODEs pass through
+  }
+}
+
+bool ad_bit(const unsigned char* abuf, int alen) {
+  return abuf != nullptr && alen >= static_cast<int>(kHeaderSize) && (abuf[3] & 0x20) != 0;
+}
+
+Answer make_answer_ad(int ares_status, const unsigned char* abuf, int alen, RType type) {
+  Answer a = make_answer(status_of_reply(ares_status, abuf, alen), abuf, alen, type);
+  if (a.status == Status::Ok || a.status == Status::NxDomain || a.status == Status::NoData) {
+    a.authenticated = ad_bit(abuf, alen);
+  }
+  return a;
+}
+
 Answer make_answer(int status, const unsigned char* abuf, int alen, RType type) {
   if (status == ARES_SUCCESS) {
     if (abuf == nullptr) return Answer::with_status(Status::Malformed, "empty response");
@@ -529,11 +558,17 @@ struct AsyncQuery {
   Callback cb;
   RType type;
   std::atomic<std::size_t>* pending;
+  bool ad = false;  // sent with send_query's AD bit: decode with make_answer_ad
 };
+
+Answer decode(bool ad, int status, const unsigned char* abuf, int alen, RType type) {
+  return ad ? internal::make_answer_ad(status, abuf, alen, type)
+            : internal::make_answer(status, abuf, alen, type);
+}
 
 void async_callback(void* arg, int status, int /*timeouts*/, unsigned char* abuf, int alen) {
   std::unique_ptr<AsyncQuery> q(static_cast<AsyncQuery*>(arg));
-  Answer a = internal::make_answer(status, abuf, alen, q->type);
+  Answer a = decode(q->ad, status, abuf, alen, q->type);
   q->pending->fetch_sub(1);
   if (q->cb) q->cb(std::move(a));
 }
@@ -542,30 +577,62 @@ struct BlockingQuery {
   RType type;
   bool done = false;
   Answer answer;
+  bool ad = false;
 };
 
 void blocking_callback(void* arg, int status, int /*timeouts*/, unsigned char* abuf, int alen) {
   auto* q = static_cast<BlockingQuery*>(arg);
-  q->answer = internal::make_answer(status, abuf, alen, q->type);
+  q->answer = decode(q->ad, status, abuf, alen, q->type);
   q->done = true;
+}
+
+/// Sends one class-IN question. Without `ad`: ares_query. With it: the same query built with
+/// ares_create_query (what ares_query builds in c-ares 1.18: a random ID, RD set, EDNS(0) with
+/// our payload) plus the AD bit (RFC 6840 §5.7), sent with ares_send, since ares_query offers
+/// no way to set it. The callback then maps the response's RCODE (internal::status_of_reply)
+/// as ares_query's own callback would.
+void send_query(ares_channel ch, const std::string& name, RType type, bool ad, ares_callback cb, void* arg) {
+  if (!ad) {
+    ares_query(ch, name.c_str(), ns_c_in, static_cast<int>(type), cb, arg);
+    return;
+  }
+  // c-ares 1.18's ares_send sends the ID it is given (ares_query draws a random one first):
+  // draw it here from the kernel CSPRNG, or answers would be trivially spoofable (RFC 5452 §4.3).
+  std::uint16_t id = 0;
+  if (getrandom(&id, sizeof id, 0) != static_cast<ssize_t>(sizeof id)) {
+    cb(arg, ARES_ENOMEM, 0, nullptr, 0);
+    return;
+  }
+  unsigned char* buf = nullptr;
+  int len = 0;
+  const int rc = ares_create_query(name.c_str(), ns_c_in, static_cast<int>(type), id, 1, &buf, &len,
+                                   kCaresEdnsPayload);
+  if (rc != ARES_SUCCESS || buf == nullptr || len < static_cast<int>(kHeaderSize)) {
+    if (buf != nullptr) ares_free_string(buf);
+    cb(arg, rc != ARES_SUCCESS ? rc : ARES_EBADQUERY, 0, nullptr, 0);  // as ares_query does
+    return;
+  }
+  buf[3] = static_cast<unsigned char>(buf[3] | 0x20);  // AD (RFC 4035 §3.2.3, RFC 6840 §5.7)
+  ares_send(ch, buf, len, cb, arg);
+  ares_free_string(buf);
 }
 }  // namespace
 
 void CaresResolver::query_async(std::string_view name, RType type, Callback cb) {
   const std::string qname(name);
-  auto* q = new AsyncQuery{std::move(cb), type, &impl_->pending};
+  auto* q = new AsyncQuery{std::move(cb), type, &impl_->pending, impl_->opt.request_ad};
   std::lock_guard lock(impl_->event_mu);
   impl_->pending.fetch_add(1);
-  // ns_c_in: class IN. The callback may run inline (e.g. a name c-ares cannot encode).
-  ares_query(impl_->event, qname.c_str(), ns_c_in, static_cast<int>(type), async_callback, q);
+  // Class IN. The callback may run inline (e.g. a name c-ares cannot encode).
+  send_query(impl_->event, qname, type, q->ad, async_callback, q);
 }
 
 Answer CaresResolver::query(std::string_view name, RType type) {
   ares_channel ch = impl_->acquire();
   if (ch == nullptr) return Answer::with_status(Status::ServFail, "cannot create a c-ares channel");
   const std::string qname(name);
-  BlockingQuery q{type, false, {}};
-  ares_query(ch, qname.c_str(), ns_c_in, static_cast<int>(type), blocking_callback, &q);
+  BlockingQuery q{type, false, {}, impl_->opt.request_ad};
+  send_query(ch, qname, type, q.ad, blocking_callback, &q);
   // The channel's own timeout/tries end every query (ARES_ETIMEOUT once the tries are
   // spent; c-ares 1.18 doubles the per-try timeout each round over the servers). The
   // deadline below is only a guard against a c-ares bug leaving us polling forever.
@@ -616,5 +683,38 @@ std::chrono::milliseconds CaresResolver::next_timeout() const {
 }
 
 std::size_t CaresResolver::pending() const { return impl_->pending.load(); }
+
+bool CaresResolver::nameserver_is_loopback(std::string_view spec) {
+  auto node = parse_server(std::string(spec));
+  if (!node) return false;
+  if (node->family == AF_INET) {
+    return (ntohl(node->addr.addr4.s_addr) >> 24) == 127;  // 127.0.0.0/8 (RFC 6890)
+  }
+  static const unsigned char kLoopback6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  return std::memcmp(&node->addr.addr6, kLoopback6, sizeof kLoopback6) == 0;  // ::1
+}
+
+std::vector<std::string> CaresResolver::servers() const {
+  std::vector<std::string> out;
+  ares_addr_port_node* list = nullptr;
+  {
+    std::lock_guard lock(impl_->event_mu);
+    if (ares_get_servers_ports(impl_->event, &list) != ARES_SUCCESS) return out;
+  }
+  char text[INET6_ADDRSTRLEN];
+  for (const ares_addr_port_node* p = list; p != nullptr; p = p->next) {
+    const void* addr = p->family == AF_INET ? static_cast<const void*>(&p->addr.addr4)
+                                            : static_cast<const void*>(&p->addr.addr6);
+    if (inet_ntop(p->family, addr, text, sizeof text) == nullptr) continue;
+    std::string s = text;
+    if (p->udp_port != 0 && p->udp_port != 53) {
+      s = p->family == AF_INET6 ? "[" + s + "]:" + std::to_string(p->udp_port)
+                                : s + ":" + std::to_string(p->udp_port);
+    }
+    out.push_back(std::move(s));
+  }
+  ares_free_data(list);
+  return out;
+}
 
 }  // namespace auth::dns

@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <stdexcept>
 #include <unordered_map>
@@ -327,6 +328,19 @@ struct ZoneResolver::Impl {
   Status unknown_status = Status::NxDomain;
   std::uint32_t negative_ttl = kDefaultNegativeTtl;
   std::size_t records = 0;
+  std::set<std::string> secure_zones;  // set_authenticated; "" = the root (every name)
+
+  /// True when `qname` is `zone` or a name under it (label boundary); caller holds `mu`.
+  bool is_secure(const std::string& qname) const {
+    for (const auto& z : secure_zones) {
+      if (z.empty() || qname == z) return true;
+      if (qname.size() > z.size() && qname.compare(qname.size() - z.size(), z.size(), z) == 0 &&
+          qname[qname.size() - z.size() - 1] == '.') {
+        return true;
+      }
+    }
+    return false;
+  }
 
   mutable std::mutex count_mu;
   std::map<TypeKey, std::size_t> counts;
@@ -443,7 +457,12 @@ Answer ZoneResolver::query(std::string_view name, RType type) {
     ++impl_->counts[Impl::TypeKey{qname, type}];
     ++impl_->total;
   }
-  return impl_->lookup(qname, type);
+  Answer a = impl_->lookup(qname, type);
+  if (a.status == Status::Ok || a.status == Status::NxDomain || a.status == Status::NoData) {
+    std::shared_lock lock(impl_->mu);
+    a.authenticated = impl_->is_secure(qname);
+  }
+  return a;
 }
 
 // ---- adders ------------------------------------------------------------------------------
@@ -541,6 +560,13 @@ void ZoneResolver::set_negative_ttl(std::uint32_t seconds) {
   impl_->negative_ttl = seconds;
 }
 
+void ZoneResolver::set_authenticated(std::string_view zone, bool on) {
+  std::string z = lower(zone);
+  std::unique_lock lock(impl_->mu);
+  if (on) impl_->secure_zones.insert(std::move(z));
+  else impl_->secure_zones.erase(z);
+}
+
 std::size_t ZoneResolver::query_count(std::string_view name, RType type) const {
   std::lock_guard lock(impl_->count_mu);
   auto it = impl_->counts.find(Impl::TypeKey{lower(name), type});
@@ -572,6 +598,7 @@ void ZoneResolver::clear() {
     impl_->records = 0;
     impl_->unknown_status = Status::NxDomain;
     impl_->negative_ttl = kDefaultNegativeTtl;
+    impl_->secure_zones.clear();
   }
   reset_counts();
 }

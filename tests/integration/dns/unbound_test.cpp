@@ -255,6 +255,28 @@ TEST_F(DnsUnboundTest, DkimKeyStringsKeptApartAndJoined) {
   EXPECT_LE(a.ttl, 300u);
 }
 
+TEST_F(DnsUnboundTest, AdRequestedButLocalDataIsNotAuthenticated) {
+  // request_ad (TrustAnchorFile / dns.dnssec: resolver): unbound takes the AD query bit and,
+  // serving unvalidated local-data, answers without AD: the key is "unprotected". Also over
+  // TCP (the truncated answer) and for a negative answer of the static zone.
+  CaresResolver::Options o;
+  o.nameservers = {server()};
+  o.request_ad = true;
+  auto r = CaresResolver::create(o);
+  ASSERT_TRUE(r) << r.error().reason;
+  Answer a = (*r)->query("sel._domainkey.inkan.test", RType::TXT);
+  ASSERT_EQ(a.status, Status::Ok) << a.error;
+  EXPECT_EQ(a.txt.at(0).strings, kDkimStrings);
+  EXPECT_FALSE(a.authenticated);
+  a = (*r)->query("big.inkan.test", RType::TXT);
+  ASSERT_EQ(a.status, Status::Ok) << a.error;
+  EXPECT_EQ(a.txt.at(0).strings, big_strings());
+  EXPECT_FALSE(a.authenticated);
+  a = (*r)->query("nokey._domainkey.inkan.test", RType::TXT);
+  EXPECT_EQ(a.status, Status::NxDomain);
+  EXPECT_FALSE(a.authenticated);
+}
+
 TEST_F(DnsUnboundTest, SeveralTxtRecordsStaySeparate) {
   auto r = resolver();
   Answer a = r->query("MULTI.inkan.test.", RType::TXT);

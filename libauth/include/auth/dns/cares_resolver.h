@@ -4,7 +4,8 @@
 // timeout and retries, TCP retry on truncation (RFC 1035 §4.2.1, RFC 7766 §5; c-ares does it
 // unless ARES_FLAG_IGNTC, which we never set), EDNS(0) (RFC 6891, 1232-octet UDP payload as
 // DNS Flag Day 2020 advises), and mapping c-ares outcomes onto auth::dns::Status without
-// losing NXDOMAIN vs NODATA vs SERVFAIL vs timeout (RFC 2308, RFC 7208 §2.6/§5).
+// losing NXDOMAIN vs NODATA vs SERVFAIL vs timeout (RFC 2308, RFC 7208 §2.6/§5), and, when
+// asked, the AD bit of a validating resolver (RFC 4035 §3.2.3, RFC 6840 §5.7-5.8).
 // Negative answers carry the RFC 2308 §5 TTL: min(SOA TTL, SOA MINIMUM) from the authority
 // section, or kDefaultNegativeTtl if the server sent no SOA.
 //
@@ -50,7 +51,22 @@ class CaresResolver final : public Resolver {
     std::chrono::milliseconds timeout = kCaresDefaultTimeout;  ///< per try, >= 1 ms
     int tries = kCaresDefaultTries;                            ///< >= 1
     std::size_t max_blocking_channels = kCaresDefaultMaxBlockingChannels;  ///< >= 1
+    /// Ask for and trust the AD bit (Postfix's DNSSEC model): queries go out with AD set
+    /// (RFC 6840 §5.7: the way a client says it understands AD; no DO bit, so no RRSIGs are
+    /// sent back) and Answer::authenticated reports the AD bit of NOERROR/NXDOMAIN answers.
+    /// Off (the default): queries are exactly ares_query's and authenticated stays false,
+    /// whatever a resolver sets. Only worth enabling with a validating resolver on loopback
+    /// (RFC 4035 §4.9.3); see nameserver_is_loopback().
+    bool request_ad = false;
   };
+
+  /// True when `spec` (as in Options::nameservers) is a loopback address: 127.0.0.0/8 or ::1
+  /// (RFC 6890), with or without a port. False for anything else, malformed specs included.
+  static bool nameserver_is_loopback(std::string_view spec);
+
+  /// The nameservers c-ares will use, as "IP" or "IP:PORT" ("[IPv6]:PORT"): Options::nameservers
+  /// when given, else those c-ares read from /etc/resolv.conf (for start-up checks and logs).
+  std::vector<std::string> servers() const;
 
   /// Creates a resolver. Errors: ErrorCode::Invalid for a malformed nameserver or option,
   /// ErrorCode::Dns if c-ares cannot initialise (e.g. unreadable resolv.conf).

@@ -4,6 +4,9 @@
 // NXDOMAIN ≠ NODATA ≠ SERVFAIL ≠ timeout ≠ malformed, because RFC 7208 §5/§2.6, RFC 6376
 // §6.1.2 and RFC 7489 §6.6.3 map them to different results (none/permerror vs temperror).
 //
+// Answers also carry the AD bit of a validating resolver (RFC 4035 §3.2.3, RFC 6840 §5.7-5.8),
+// the way Postfix trusts it for DANE: libauth does no DNSSEC validation of its own.
+//
 // Implementations: CaresResolver (production, c-ares), CachingResolver (TTL cache in front of
 // any resolver, RFC 2308 negative caching), ZoneResolver (in-memory, for tests and `--zone`).
 #pragma once
@@ -71,6 +74,12 @@ struct Answer {
   std::vector<MxRecord> mx;
   std::vector<TxtRecord> txt;
   std::string error;  ///< human text for ServFail/Timeout/Malformed
+  /// The AD bit of the answer (RFC 4035 §3.2.3): the resolver validated every RRset of the
+  /// answer and authority sections with DNSSEC. Only a resolver asked to request and trust it
+  /// sets it (CaresResolver::Options::request_ad, RFC 6840 §5.7); it is worth what the path to
+  /// that resolver is worth (RFC 4035 §4.9.3, RFC 6840 §5.8: a resolver on loopback). A bogus
+  /// answer never arrives with AD: a validating resolver answers it with SERVFAIL.
+  bool authenticated = false;
 
   bool ok() const noexcept { return status == Status::Ok; }
   static Answer with_status(Status s, std::string why = {}) {

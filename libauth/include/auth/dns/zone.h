@@ -6,7 +6,8 @@
 //     parentheses across lines, quoted strings with \" and \DDD escapes; TXT A AAAA MX PTR CNAME),
 //   * the `<owner> <TXT value>` line form of Mail::DKIM's FAKE_DNS.dat and rfc8463/zone.txt,
 //   * the OpenSPF test suite's `zonedata:` map (shared/conformance/spf/README.md rules 1–5).
-// Scripted failures (Timeout/ServFail/... for a whole name or one (name,type)), CNAME chains
+// Scripted failures (Timeout/ServFail/... for a whole name or one (name,type)), zones marked
+// DNSSEC-secure (answers carry the AD bit, Answer::authenticated), CNAME chains
 // followed inside the zone (bounded, loops → ServFail) and per-(name,type) query counters.
 //
 // Names are case-insensitive and a trailing dot is ignored, everywhere (arguments and data).
@@ -119,6 +120,11 @@ class ZoneResolver final : public Resolver {
   void set_unknown_name_status(Status status);
   /// Negative TTL reported with NxDomain/NoData answers (default kDefaultNegativeTtl).
   void set_negative_ttl(std::uint32_t seconds);
+  /// Marks `zone` as DNSSEC-signed: Ok, NxDomain and NoData answers for `zone` and every name
+  /// under it carry Answer::authenticated, as from a validating resolver that set the AD bit
+  /// (RFC 4035 §3.2.3); scripted failures never do. "" marks every name; `on` false unmarks
+  /// exactly that zone (a name under several marked zones stays marked while one remains).
+  void set_authenticated(std::string_view zone, bool on = true);
 
   // ---- inspection ------------------------------------------------------------------------
 
@@ -130,7 +136,7 @@ class ZoneResolver final : public Resolver {
   void reset_counts();
   /// Number of records held (TIMEOUT markers and scripts not counted).
   std::size_t record_count() const;
-  /// Removes every record, script and counter.
+  /// Removes every record, script, secure-zone mark and counter.
   void clear();
 
   /// The canonical form of a name as the zone stores it: lower-case ASCII, one trailing dot
