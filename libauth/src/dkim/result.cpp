@@ -4,6 +4,15 @@
 
 namespace auth::dkim {
 
+const char* to_string(KeyDnssec d) noexcept {
+  switch (d) {
+    case KeyDnssec::Insecure: return "insecure";
+    case KeyDnssec::Secure: return "secure";
+    case KeyDnssec::Unknown: break;
+  }
+  return "unknown";
+}
+
 const char* to_string(DkimResult r) noexcept {
   switch (r) {
     case DkimResult::None: return "none";

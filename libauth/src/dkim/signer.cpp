@@ -61,6 +61,46 @@ constexpr std::size_t kEd25519SignatureBytes = 64;
 // (dkim-internal.h BASE64SIZE applied to sig_keybits / 8).
 std::size_t opendkim_base64_size(std::size_t bytes) { return (bytes + 2) / 3 * 4; }
 
+// RFC 6376 §2.11 dkim-safe-char as libopendkim's dkim_qp_encode tests it.
+bool is_qp_literal(unsigned char c) noexcept {
+  return (c >= 0x21 && c <= 0x3A) || c == 0x3C || (c >= 0x3E && c <= 0x7E);
+}
+
+// One z= copy as dkim_gensighdr makes it: dkim_qp_encode into a kOpenDkimZCopyBuffer-byte
+// buffer; -1 (does not fit) leaves the copy empty, an escape that would need the last 5
+// bytes is skipped (dkim_qp_encode's `else if (q < end - 4)`).
+std::string opendkim_z_copy(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  const std::size_t end = kOpenDkimZCopyBuffer;
+  std::string out;
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == 0) break;
+    if (out.size() >= end) return {};
+    if (is_qp_literal(c)) {
+      out += ch;
+    } else if (out.size() + 4 < end) {
+      out += '=';
+      out += kHex[c >> 4];
+      out += kHex[c & 0x0F];
+    }
+  }
+  return out;
+}
+
+// The z= value: the copies of `fields`, '|'-separated (RFC 6376 §3.5).
+template <class Fields, class Encode>
+std::string z_value(const Fields& fields, Encode encode) {
+  std::string z;
+  bool first = true;
+  for (const mail::Field* f : fields) {
+    if (!first) z += '|';
+    first = false;
+    z += encode(f->raw);
+  }
+  return z;
+}
+
 // Lays out "tag=value;" tokens as dkim_getsighdr_d does. `len` is OpenDKIM's column count:
 // it starts after "DKIM-Signature: ", a folding TAB counts kOpenDkimTabWidth columns.
 struct OpenDkimLayout {
@@ -169,6 +209,24 @@ const std::vector<std::string>& recommended_signed_headers() {
       "message-id",  "sender",           "mime-version",     "content-type",
       "content-transfer-encoding", "content-id", "content-description"};
   return kHeaders;
+}
+
+std::string encode_dkim_qp(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == 0) break;
+    if (is_qp_literal(c)) {
+      out += ch;
+    } else {
+      out += '=';
+      out += kHex[c >> 4];
+      out += kHex[c & 0x0F];
+    }
+  }
+  return out;
 }
 
 struct Signer::Impl {
@@ -331,6 +389,7 @@ struct Signer::Impl {
     simple_tag("s=" + spec.selector + ";");
     if (spec.timestamp) simple_tag("t=" + std::to_string(now) + ";");
     if (spec.expire_after) simple_tag("x=" + std::to_string(now + *spec.expire_after) + ";");
+    if (spec.request_reports) simple_tag("r=y;");  // RFC 6651 §3
     if (write_l) simple_tag("l=" + std::to_string(canonical_len) + ";");
     {
       // h= pieces: break points at the separator's spaces, or after ':' when it has none.
@@ -346,6 +405,39 @@ struct Signer::Impl {
       }
       h.back().text += ";";
       tags.push_back(std::move(h));
+    }
+    if (spec.diagnostics) {
+      // z= (RFC 6376 §3.5): the message's signed fields, top to bottom. Folding may go after
+      // each '|' and between encoded characters (dkim-quoted-printable allows FWS), so the
+      // value is cut into pieces of at most kZPiece characters at character boundaries.
+      constexpr std::size_t kZPiece = 40;
+      std::vector<const mail::Field*> copied;
+      for (const auto& f : headers) {
+        const std::string l = lower(f.name);
+        if (std::find(seen.begin(), seen.end(), l) != seen.end()) copied.push_back(&f);
+      }
+      std::vector<Piece> z;
+      std::string cur = "z=";
+      auto flush = [&] {
+        if (!cur.empty()) z.push_back(Piece{std::move(cur), z.empty() ? " " : ""});
+        cur.clear();
+      };
+      for (std::size_t i = 0; i < copied.size(); ++i) {
+        if (i > 0) {
+          cur += '|';
+          flush();
+        }
+        const std::string qp = encode_dkim_qp(copied[i]->raw);
+        for (std::size_t j = 0; j < qp.size();) {
+          const std::size_t n = qp[j] == '=' ? 3 : 1;  // keep "=XX" together
+          if (cur.size() + n > kZPiece) flush();
+          cur.append(qp, j, n);
+          j += n;
+        }
+      }
+      cur += ';';
+      flush();
+      tags.push_back(std::move(z));
     }
     simple_tag("bh=" + crypto::base64_encode(bh) + ";");
 
@@ -429,6 +521,7 @@ struct Signer::Impl {
     if (spec.query_method) tokens.push_back("q=dns/txt;");
     if (spec.expire_after) tokens.push_back("x=" + std::to_string(now + *spec.expire_after) + ";");
     if (!spec.identity.empty()) tokens.push_back("i=" + spec.identity + ";");
+    if (spec.request_reports) tokens.push_back("r=y;");  // opendkim 2.11: after i=, before bh=
     tokens.push_back("bh=" + crypto::base64_encode(bh) + ";");
     if (write_l) tokens.push_back("l=" + std::to_string(canonical_len) + ";");
     {
@@ -438,6 +531,15 @@ struct Signer::Impl {
         h += names[i];
       }
       tokens.push_back(h + ";");
+    }
+    if (spec.diagnostics) {
+      // z= after h= (opendkim 2.11, DKIM_LIBFLAGS_ZTAGS): every field of the message whose
+      // name is in the signed set (libopendkim's sign/skip regexes, which are what chose h=).
+      std::vector<const mail::Field*> copied;
+      for (const auto& f : headers) {
+        if (signed_set.count(lower(f.name)) != 0) copied.push_back(&f);
+      }
+      tokens.push_back("z=" + z_value(copied, opendkim_z_copy) + ";");
     }
     OpenDkimLayout layout;
     for (const auto& t : tokens) layout.tag(t, false);

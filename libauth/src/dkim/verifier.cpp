@@ -65,6 +65,50 @@ void fill_report_from_tags(SignatureResult& r, std::string_view value) {
   if (tags->find("l") != nullptr) r.body_length_limited = true;
 }
 
+// RFC 6376 §3.5 x=: "Signatures MAY be considered invalid if the verification time at the
+// Verifier is past the expiration date." With the OpenDKIM ClockDrift tolerance, as libopendkim
+// dkim_sig_expired(): expired when now >= x + drift. Computed as an unsigned difference so no
+// value of the (injected) clock can overflow; x= has at most 12 digits (§3.5), drift >= 0.
+bool expired(std::int64_t x, std::int64_t now, std::int64_t drift) {
+  if (now < x) return false;
+  return static_cast<std::uint64_t>(now) - static_cast<std::uint64_t>(x) >= static_cast<std::uint64_t>(drift);
+}
+
+// RFC 6376 §3.5 t=: "Verifiers MAY ignore signatures with a timestamp in the future." As
+// libopendkim dkim_sig_future(): in the future when now < t - drift, i.e. t > now + drift.
+// libopendkim computes t - drift in uint64_t, so a t= smaller than the drift (a 1970 date)
+// wraps around and is reported "in the future" as well; opendkim.conf(5) promises a check for
+// signatures "generated in the future", so such old timestamps are not flagged here.
+bool in_future(std::int64_t t, std::int64_t now, std::int64_t drift) {
+  if (t <= now) return false;
+  return static_cast<std::uint64_t>(t) - static_cast<std::uint64_t>(now) > static_cast<std::uint64_t>(drift);
+}
+
+// A bh= that is not base64 (RFC 6376 §3.5: a syntax error, PERMFAIL). libopendkim 2.11 does
+// not check it when it sets the signature up; its decoder skips foreign bytes, and the body
+// hash then fails: "fail" after the key lookup (lab: opendkim -t, bad_signature_test.sh). To
+// report the same without ever passing such a field, its non-FWS bytes are replaced in place
+// (same length, so every tag offset stays valid for the header hash) by 'A's, base64 of zero
+// bytes, which no body hash equals; the last count % 4 of them become spaces (FWS) so that
+// the rest is whole quanta. False (nothing usable) with fewer than 4 such bytes: the
+// signature then stays unusable.
+bool placeholder_body_hash(std::string& value, std::size_t begin, std::size_t end) {
+  auto fws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  std::size_t count = 0;
+  for (std::size_t i = begin; i < end; ++i) {
+    if (fws(value[i])) continue;
+    value[i] = 'A';
+    ++count;
+  }
+  if (count < 4) return false;
+  for (std::size_t i = end, extra = count % 4; extra > 0 && i > begin; --i) {
+    if (fws(value[i - 1])) continue;
+    value[i - 1] = ' ';
+    --extra;
+  }
+  return true;
+}
+
 }  // namespace
 
 struct Verifier::Impl {
@@ -114,6 +158,7 @@ struct Verifier::Impl {
     if (ended) return;
     ended = true;
     const std::int64_t now = opt.clock();
+    const std::int64_t drift = opt.clock_drift < 0 ? 0 : opt.clock_drift;
     for (std::size_t fi = 0; fi < headers.size(); ++fi) {
       const mail::Field& f = headers[fi];
       if (!f.is(kSignatureFieldName)) continue;
@@ -130,6 +175,18 @@ struct Verifier::Impl {
         continue;
       }
       auto parsed = parse_signature(value, opt.parse);
+      if (!parsed && parsed.error().reason.rfind("bh= is not valid base64", 0) == 0) {
+        // As libopendkim: a body hash mismatch rather than an unusable signature (see
+        // placeholder_body_hash).
+        if (auto tl = parse_tag_list(value)) {
+          if (const Tag* bh = tl->find("bh")) {
+            std::string patched(value);
+            if (placeholder_body_hash(patched, bh->value_begin, bh->value_end)) {
+              parsed = parse_signature(patched, opt.parse);
+            }
+          }
+        }
+      }
       if (!parsed) {
         decide(s, DkimResult::PermError, FailureKind::Syntax,
                "signature unusable: " + parsed.error().reason);
@@ -150,13 +207,12 @@ struct Verifier::Impl {
       if (sig.algorithm == crypto::SignAlg::RsaSha1 && !opt.allow_rsa_sha1) {
         decide(s, DkimResult::PermError, FailureKind::WeakAlgorithm,
                "rsa-sha1 is not acceptable (RFC 8301 section 3.1)");
-      } else if (sig.expiration && *sig.expiration < now) {
+      } else if (sig.expiration && expired(*sig.expiration, now, drift)) {
         decide(s, DkimResult::PermError, FailureKind::Expired,
                "signature expired (x=" + std::to_string(*sig.expiration) + ")");
-      } else if (opt.max_future_timestamp >= 0 && sig.timestamp &&
-                 *sig.timestamp > now + opt.max_future_timestamp) {
-        decide(s, DkimResult::PermError, FailureKind::Syntax,
-               "signature timestamp t= lies in the future");
+      } else if (sig.timestamp && in_future(*sig.timestamp, now, drift)) {
+        decide(s, DkimResult::PermError, FailureKind::Future,
+               "signature timestamp in the future (t=" + std::to_string(*sig.timestamp) + ")");
       } else if (opt.body_length == BodyLengthPolicy::Reject && sig.body_length) {
         decide(s, DkimResult::Policy, FailureKind::BodyLength,
                "signature with l= rejected by local policy");
@@ -210,6 +266,12 @@ struct Verifier::Impl {
                  std::optional<crypto::PublicKey>& pub) {
     const Signature& sig = *s.sig;
     SignatureResult& r = s.result;
+    // As libopendkim stores sig_dnssec_key: known once an answer (record, NXDOMAIN or NODATA)
+    // came, whatever follows; a temporary failure leaves it unknown (a bogus record is one:
+    // the validating resolver answers SERVFAIL).
+    if (!dns::is_temporary(answer.status)) {
+      r.key_dnssec = answer.authenticated ? KeyDnssec::Secure : KeyDnssec::Insecure;
+    }
     if (dns::is_temporary(answer.status)) {
       decide(s, DkimResult::TempError, FailureKind::KeyDns,
              "key lookup for " + name + " failed: " + dns::to_string(answer.status));

@@ -93,7 +93,9 @@ TEST(KeyCache, ConcurrentUseIsSafe) {
     ts.emplace_back([&, t] {
       for (int i = 0; i < 2000; ++i) {
         std::string k = std::to_string((i * 7 + t) % 100);
-        if (auto f = c.find(k)) EXPECT_EQ(f, e);
+        if (auto f = c.find(k)) {
+          EXPECT_EQ(f, e);
+        }
         c.insert(k, e);
       }
     });

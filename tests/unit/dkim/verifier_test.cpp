@@ -2,7 +2,10 @@
 // injected clock and both key lookup paths.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <limits>
+#include <optional>
 #include <chrono>
 #include <thread>
 
@@ -275,12 +278,15 @@ TEST_F(VerifierTest, ExpiredSignature) {
   auto spec = spec_for(keys().rsa, "rsa");
   spec.expire_after = 3600;
   const std::string msg = sign({spec});
-  opt_.clock = fixed_clock(kNow + 3600);
+  opt_.clock_drift = 0;
+  opt_.clock = fixed_clock(kNow + 3599);
   EXPECT_EQ(verify_one(msg).result, DkimResult::Pass);
-  opt_.clock = fixed_clock(kNow + 3601);
+  opt_.clock = fixed_clock(kNow + 3600);  // libopendkim: now >= x + drift
   auto r = verify_one(msg);
   EXPECT_EQ(r.result, DkimResult::PermError);
   EXPECT_EQ(r.failure, FailureKind::Expired);
+  EXPECT_EQ(r.reason, "signature expired (x=" + std::to_string(kNow + 3600) + ")");
+  EXPECT_EQ(r.algorithm, "rsa-sha256");  // the report data is the signature's own
 }
 
 TEST_F(VerifierTest, ClockIsTheOnlyTimeSource) {
@@ -293,12 +299,120 @@ TEST_F(VerifierTest, ClockIsTheOnlyTimeSource) {
   EXPECT_GE(calls.load(), 1);
 }
 
-TEST_F(VerifierTest, FutureTimestampOnlyWhenConfigured) {
+/* ---- ClockDrift: RFC 6376 §3.5 t= and x= with OpenDKIM's tolerance ---- */
+
+TEST_F(VerifierTest, DefaultClockDriftIsOpenDkims) {
+  EXPECT_EQ(VerifyOptions{}.clock_drift, 300);
+  const std::string msg = sign_rsa();  // t=kNow
+  opt_.clock = fixed_clock(kNow - 300);
+  EXPECT_EQ(verify_one(msg).result, DkimResult::Pass);
+  opt_.clock = fixed_clock(kNow - 301);
+  EXPECT_EQ(verify_one(msg).failure, FailureKind::Future);
+}
+
+struct DriftCase {
+  std::string_view name;
+  std::int64_t drift;
+  std::optional<std::int64_t> expire_after;  // x = kNow + this
+  std::int64_t now_offset;                   // the verifier's clock = kNow + this
+  FailureKind want;
+};
+const DriftCase kDriftCases[] = {
+    // t= in the future: failed when t > now + drift (libopendkim dkim_sig_future).
+    {"FutureNoDriftSameSecond", 0, std::nullopt, 0, FailureKind::None},
+    {"FutureNoDriftOneSecond", 0, std::nullopt, -1, FailureKind::Future},
+    {"FutureWithinDrift", 300, std::nullopt, -300, FailureKind::None},
+    {"FutureBeyondDrift", 300, std::nullopt, -301, FailureKind::Future},
+    {"FutureLargeDrift", 100000, std::nullopt, -99999, FailureKind::None},
+    {"FutureFarBeyondLargeDrift", 100000, std::nullopt, -100001, FailureKind::Future},
+    {"NegativeDriftIsZero", -5, std::nullopt, -1, FailureKind::Future},
+    // x= expired: failed when now >= x + drift (libopendkim dkim_sig_expired).
+    {"ExpiredNoDriftBefore", 0, 60, 59, FailureKind::None},
+    {"ExpiredNoDriftAt", 0, 60, 60, FailureKind::Expired},
+    {"ExpiredWithinDrift", 300, 60, 359, FailureKind::None},
+    {"ExpiredAtDrift", 300, 60, 360, FailureKind::Expired},
+    {"ExpiredLargeDrift", 86400, 60, 86459, FailureKind::None},
+    {"ExpiredBeyondLargeDrift", 86400, 60, 86460, FailureKind::Expired},
+    // A signature with both in range passes; x= is checked before t= (libopendkim's order).
+    {"BothInRange", 300, 3600, 10, FailureKind::None},
+};
+
+class ClockDrift : public VerifierTest, public testing::WithParamInterface<DriftCase> {};
+
+TEST_P(ClockDrift, AsLibOpenDkim) {
+  const DriftCase& c = GetParam();
+  auto spec = spec_for(keys().rsa, "rsa");
+  spec.expire_after = c.expire_after;
+  const std::string msg = sign({spec});
+  opt_.clock_drift = c.drift;
+  opt_.clock = fixed_clock(kNow + c.now_offset);
+  zone_.reset_counts();
+  auto r = verify_one(msg);
+  EXPECT_EQ(r.failure, c.want) << "got " << r.reason;
+  if (c.want == FailureKind::None) {
+    EXPECT_EQ(r.result, DkimResult::Pass) << r.reason;
+  } else {
+    EXPECT_EQ(r.result, DkimResult::PermError);
+    EXPECT_EQ(zone_.total_queries(), 0u) << "decided before any key lookup";
+    EXPECT_EQ(r.domain, "example.com");
+    EXPECT_EQ(r.selector, "rsa");
+  }
+  if (c.want == FailureKind::Future) {
+    EXPECT_EQ(r.reason, "signature timestamp in the future (t=" + std::to_string(kNow) + ")");
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Dkim, ClockDrift, testing::ValuesIn(kDriftCases),
+                         [](const auto& i) { return std::string(i.param.name); });
+
+TEST_F(VerifierTest, OldTimestampBelowDriftIsNotInTheFuture) {
+  // libopendkim computes t - drift in uint64_t, so t=100 with drift 300 wraps around and
+  // opendkim 2.11 reports "signature timestamp in the future" (seen with opendkim -t);
+  // opendkim.conf(5) promises a check for signatures generated in the future, which t=100 is not.
+  SignOptions so;
+  so.clock = fixed_clock(100);
+  so.signatures = {spec_for(keys().rsa, "rsa")};
+  auto f = sign_message(kMessage, so);
+  ASSERT_TRUE(f) << f.error().reason;
+  opt_.clock_drift = 300;
+  auto r = verify_one((*f)[0] + "\r\n" + kMessage);
+  EXPECT_EQ(r.result, DkimResult::Pass) << r.reason;
+}
+
+TEST_F(VerifierTest, ExtremeClocksDoNotOverflow) {
+  auto spec = spec_for(keys().rsa, "rsa");
+  spec.expire_after = 60;
+  const std::string msg = sign({spec});
+  opt_.clock_drift = std::numeric_limits<std::int64_t>::max();
+  opt_.clock = fixed_clock(std::numeric_limits<std::int64_t>::max());
+  EXPECT_EQ(verify_one(msg).failure, FailureKind::None) << "x + drift beyond the clock";
+  opt_.clock = fixed_clock(std::numeric_limits<std::int64_t>::min());
+  EXPECT_EQ(verify_one(msg).failure, FailureKind::Future) << "t > min + max = -1";
+  opt_.clock_drift = 0;
+  EXPECT_EQ(verify_one(msg).failure, FailureKind::Future);
+  opt_.clock = fixed_clock(std::numeric_limits<std::int64_t>::max());
+  EXPECT_EQ(verify_one(msg).failure, FailureKind::Expired);
+}
+
+TEST_F(VerifierTest, ClockDriftAppliesToEverySignature) {
+  // As many signatures as the header bounds allow (mail::kMaxHeaderFields / kMaxHeaderBytes),
+  // 10 000 offered: one clock read per message, each checked signature judged on its own t=.
   const std::string msg = sign_rsa();
-  opt_.clock = fixed_clock(kNow - 1000);
-  EXPECT_EQ(verify_one(msg).result, DkimResult::Pass);  // default: t= in the future tolerated
-  opt_.max_future_timestamp = 300;
-  EXPECT_EQ(verify_one(msg).result, DkimResult::PermError);
+  std::string field = msg.substr(0, msg.find("\r\nFrom:") + 2);
+  std::string many;
+  for (int i = 0; i < 10000; ++i) many += field;
+  opt_.max_signatures = 10000;
+  opt_.clock_drift = 0;
+  int reads = 0;
+  opt_.clock = [&reads] {
+    ++reads;
+    return kNow - 1;
+  };
+  auto r = verify(many + kMessage);
+  ASSERT_GT(r.size(), 100u);
+  EXPECT_LE(r.size(), mail::kMaxHeaderFields);
+  EXPECT_EQ(reads, 1);
+  EXPECT_TRUE(std::all_of(r.begin(), r.end(), [](const SignatureResult& x) { return x.failure == FailureKind::Future; }));
 }
 
 class BodyLength : public VerifierTest {
@@ -359,6 +473,29 @@ TEST_F(VerifierTest, UnusableSignatureIsPermErrorWithReportData) {
   EXPECT_EQ(r.selector, "rsa");
   EXPECT_EQ(r.b_prefix.size(), 8u);
   EXPECT_NE(r.reason.find("v="), std::string::npos) << r.reason;
+}
+
+// A bh= that is not base64 fails as a body hash mismatch after the key lookup, as libopendkim
+// 2.11 reports it (its decoder skips foreign bytes), and never passes: not even when the
+// foreign bytes surround the right hash, which libopendkim would accept.
+TEST_F(VerifierTest, BodyHashNotBase64IsBodyHashFailure) {
+  const std::string good = sign_rsa();
+  const auto at = good.find("bh=") + 3;
+  const auto end = good.find(';', at);
+  const std::string bh = good.substr(at, end - at);
+  for (const std::string& bad : {std::string("!!notbase64!!"), "!" + bh, bh + "!", bh.substr(0, 4) + "!" + bh.substr(4),
+                                 std::string("!AB!CD"), std::string("!ABCDE"), std::string("A!A\r\n BC")}) {
+    std::string msg = good;
+    msg.replace(at, end - at, bad);
+    auto r = verify_one(msg);
+    EXPECT_EQ(r.result, DkimResult::Fail) << bad;
+    EXPECT_EQ(r.failure, FailureKind::BodyHash) << bad << ": " << r.reason;
+    EXPECT_GT(r.key_bits, 0u) << bad;
+  }
+  // Fewer than 4 base64 bytes: still unusable (permerror).
+  std::string msg = good;
+  msg.replace(at, end - at, "!A!");
+  EXPECT_EQ(verify_one(msg).failure, FailureKind::Syntax);
 }
 
 TEST_F(VerifierTest, FromNotSignedIsPermError) {
@@ -585,6 +722,67 @@ TEST(DkimResultWords, Overall) {
   EXPECT_EQ(overall_result({f, p}), DkimResult::Pass);
   EXPECT_EQ(overall_result({t, f}), DkimResult::Fail);
   EXPECT_EQ(overall_result({t}), DkimResult::TempError);
+}
+
+/* ---- DNSSEC status of the key answer (Answer::authenticated → SignatureResult::key_dnssec) ---- */
+
+struct DnssecCase {
+  const char* name;
+  const char* selector;  // signs with the RSA key under this selector
+  bool secure_zone;      // example.com marked DNSSEC-secure in the zone
+  dns::Status failure;   // scripted for the key name (Ok = none)
+  DkimResult want_result;
+  KeyDnssec want;
+};
+
+class VerifierDnssec : public VerifierTest, public ::testing::WithParamInterface<DnssecCase> {};
+
+TEST_P(VerifierDnssec, KeyStatusFollowsTheAdBit) {
+  const DnssecCase& c = GetParam();
+  if (c.secure_zone) zone_.set_authenticated("example.com");
+  if (c.failure != dns::Status::Ok) zone_.set_failure(std::string(c.selector) + "._domainkey.example.com", c.failure);
+  auto r = verify_one(sign_rsa(c.selector));
+  EXPECT_EQ(r.result, c.want_result) << r.reason;
+  EXPECT_EQ(r.key_dnssec, c.want);
+}
+
+const DnssecCase kDnssecCases[] = {
+    {"secure_pass", "rsa", true, dns::Status::Ok, DkimResult::Pass, KeyDnssec::Secure},
+    {"insecure_pass", "rsa", false, dns::Status::Ok, DkimResult::Pass, KeyDnssec::Insecure},
+    {"secure_nxdomain", "none", true, dns::Status::Ok, DkimResult::PermError, KeyDnssec::Secure},
+    {"insecure_nxdomain", "none", false, dns::Status::Ok, DkimResult::PermError, KeyDnssec::Insecure},
+    {"secure_nodata", "rsa", true, dns::Status::NoData, DkimResult::PermError, KeyDnssec::Secure},
+    {"bogus_is_servfail", "rsa", true, dns::Status::ServFail, DkimResult::TempError, KeyDnssec::Unknown},
+    {"timeout", "rsa", true, dns::Status::Timeout, DkimResult::TempError, KeyDnssec::Unknown},
+};
+INSTANTIATE_TEST_SUITE_P(Ad, VerifierDnssec, ::testing::ValuesIn(kDnssecCases),
+                         [](const auto& i) { return std::string(i.param.name); });
+
+TEST_F(VerifierTest, KeyDnssecUnknownWithoutLookupAndPerSignature) {
+  // A signature that fails before its key is fetched has no DNSSEC status.
+  std::string msg = sign_rsa();
+  auto at = msg.find("d=example.com");
+  ASSERT_NE(at, std::string::npos);
+  msg.replace(at, 13, "d=");  // empty d=: syntax error, no lookup
+  auto r = verify_one(msg);
+  EXPECT_EQ(r.failure, FailureKind::Syntax);
+  EXPECT_EQ(r.key_dnssec, KeyDnssec::Unknown);
+  // Two signatures, one key in a signed zone and one not: each keeps its own status.
+  zone_.add_txt("rsa._domainkey.signed.example", record_for(keys().rsa));
+  zone_.set_authenticated("signed.example");
+  SignatureSpec a = spec_for(keys().rsa, "rsa");
+  SignatureSpec b = spec_for(keys().rsa, "rsa");
+  b.domain = "signed.example";
+  opt_.max_signatures = 5;
+  auto both = verify(sign({a, b}));
+  ASSERT_EQ(both.size(), 2u);
+  for (const auto& x : both) {
+    EXPECT_EQ(x.result, DkimResult::Pass) << x.reason;
+    EXPECT_EQ(x.key_dnssec, x.domain == "signed.example" ? KeyDnssec::Secure : KeyDnssec::Insecure) << x.domain;
+  }
+  EXPECT_STREQ(to_string(KeyDnssec::Unknown), "unknown");
+  EXPECT_STREQ(to_string(KeyDnssec::Insecure), "insecure");
+  EXPECT_STREQ(to_string(KeyDnssec::Secure), "secure");
 }
 
 }  // namespace

@@ -9,7 +9,7 @@
 //   policy    verified or verifiable, but rejected by local policy (l= knob)
 //   temperror the key could not be fetched for a temporary reason (DNS timeout/SERVFAIL)
 //   permerror the signature cannot be used: syntax, missing/duplicate tags, unknown v=/a=/c=,
-//             From not signed, i= outside d=, expired, no key, revoked/unusable key,
+//             From not signed, i= outside d=, expired, t= in the future, no key, revoked/unusable key,
 //             key type mismatch, rsa-sha1 (RFC 8301 §3.1), RSA key < 1024 bits (RFC 8301 §3.2)
 #pragma once
 
@@ -29,7 +29,8 @@ const char* to_string(DkimResult r) noexcept;
 enum class FailureKind {
   None,            ///< no failure (pass, or none)
   Syntax,          ///< signature field unusable (tags, values)
-  Expired,         ///< x= in the past
+  Expired,         ///< x= in the past (beyond VerifyOptions::clock_drift)
+  Future,          ///< t= in the future (beyond VerifyOptions::clock_drift)
   NoKey,           ///< key record absent (NXDOMAIN / no TXT)
   KeyDns,          ///< temporary DNS failure
   KeyRecord,       ///< key record unusable (syntax, revoked, type, h=, s=, t=s, bad p=)
@@ -41,6 +42,18 @@ enum class FailureKind {
   NotChecked,      ///< beyond the cap of signatures checked per message
 };
 
+/// What DNS said about the key record's DNSSEC status (OpenDKIM's DKIM_DNSSEC_*, as the
+/// AD bit of a validating resolver tells it: RFC 4035 §3.2.3, RFC 6840 §5.7). No Bogus: a
+/// validating resolver answers a bogus record with SERVFAIL, which is a temporary key failure.
+enum class KeyDnssec {
+  Unknown,   ///< no DNS answer came (key not looked up, timeout, SERVFAIL, malformed)
+  Insecure,  ///< an answer (record, NXDOMAIN or NODATA) without the AD bit
+  Secure,    ///< an answer with the AD bit (Answer::authenticated)
+};
+
+/// OpenDKIM's words: "unknown", "insecure", "secure" (opendkim -t, dnssec_name()).
+const char* to_string(KeyDnssec d) noexcept;
+
 /// The outcome for one DKIM-Signature field.
 struct SignatureResult {
   DkimResult result = DkimResult::None;
@@ -51,6 +64,7 @@ struct SignatureResult {
   std::string selector;      ///< s= (header.s)
   std::string algorithm;     ///< a= text, e.g. "rsa-sha256" (header.a)
   unsigned key_bits = 0;     ///< size of the public key, 0 if not fetched
+  KeyDnssec key_dnssec = KeyDnssec::Unknown;  ///< DNSSEC status of the key lookup's answer
   std::string b_prefix;      ///< first 8 characters of b= with FWS removed (header.b, RFC 6008)
   std::string b_text;        ///< the whole b= value with FWS removed (for header_b())
   bool testing = false;      ///< key record has t=y

@@ -9,7 +9,7 @@
 //
 // Each returned string is a complete field "DKIM-Signature: v=1; a=...; b=..." (name + folded
 // value, CRLF between lines, no trailing CRLF), to be prepended to the message in the order
-// returned. SignatureStyle::Rfc (the default): tag order is fixed, v a c d i q s t x l h bh b
+// returned. SignatureStyle::Rfc (the default): tag order is fixed, v a c d i q s t x r l h z bh b
 // (optional tags only when enabled). Lines are folded at 78 columns (RFC 5322 §2.1.1) at existing spaces, after ':' in h=, and
 // inside b=; the signature is computed over exactly the folded text emitted (b= empty).
 // Never l= unless asked (RFC 6376 §8.2). Signs with rsa-sha256 or ed25519-sha256 only
@@ -19,7 +19,8 @@
 // (libopendkim dkim.c dkim_gensighdr + dkim_getsighdr_d) writes, so a drop-in replacement
 // emits the same header bytes (and, RSA PKCS#1 v1.5 and Ed25519 being deterministic, the same
 // b= for the same key, message and t=):
-//   - tag order v a c d s t [q] [x] [i] bh [l] h b; c= always explicit;
+//   - tag order v a c d s t [q] [x] [i] [r] bh [l] h [z] b; c= always explicit (r= and z= as
+//     measured with Debian's opendkim 2.11 RequestReports / Diagnostics);
 //   - h= lists, top to bottom, every header field of the message whose name is in the signed
 //     set (or is From), spelled as in the message, then each `oversign` name once, spelled as
 //     configured (OpenDKIM OversignHeaders); the default signed set is
@@ -124,7 +125,28 @@ struct SignatureSpec {
   /// Field layout; OpenDkim = the bytes OpenDKIM 2.11 writes (keep `timestamp` on: OpenDKIM
   /// always writes t=).
   SignatureStyle style = SignatureStyle::Rfc;
+  /// r=y: ask verifiers for failure reports (RFC 6651 §3; OpenDKIM RequestReports). OpenDkim
+  /// style writes it after i= (before bh=), as opendkim 2.11 does; Rfc style after x=.
+  bool request_reports = false;
+  /// z=: copies of the signed header fields of the message, top to bottom, each as received
+  /// ("Name: value", folding kept) in DKIM-Quoted-Printable (encode_dkim_qp), separated by '|'
+  /// (RFC 6376 §3.5; OpenDKIM Diagnostics). Only fields listed in h= because they are in the
+  /// message (not the oversigned extras). OpenDkim style: after h= (before b=), cut at the
+  /// margin like b=; a field whose encoding does not fit kOpenDkimZCopyBuffer leaves an empty
+  /// copy between its '|' separators, as OpenDKIM's dkim_qp_encode does. Rfc style: after h=.
+  bool diagnostics = false;
 };
+
+/// OpenDKIM encodes each z= copy into a buffer of this many bytes (libopendkim dkim.c
+/// dkim_gensighdr `u_char tmp[DKIM_MAXHEADER + 1]`, DKIM_MAXHEADER 4096); a copy that does not
+/// fit is left empty, and an escaped byte that no longer fits in the last 5 bytes is dropped.
+inline constexpr std::size_t kOpenDkimZCopyBuffer = 4096 + 1;
+
+/// DKIM-Quoted-Printable as libopendkim's dkim_qp_encode writes it (RFC 6376 §2.11): bytes
+/// 0x21-0x3A, 0x3C and 0x3E-0x7E are copied, every other byte becomes "=XX" (upper-case hex;
+/// so SP, HTAB, CR, LF, ';', '=' and 8-bit bytes are escaped, '|' is not). Encoding stops at
+/// the first NUL byte (OpenDKIM works on C strings). No size limit (see kOpenDkimZCopyBuffer).
+std::string encode_dkim_qp(std::string_view text);
 
 /// Signer settings.
 struct SignOptions {

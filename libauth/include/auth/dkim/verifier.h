@@ -14,7 +14,7 @@
 // record concatenated (RFC 6376 §3.6.2.2). With KeyLookup::Blocking (default) finish() calls
 // the blocking query(); with KeyLookup::Async they start at end_headers() via query_async and
 // finish() waits for the answers (at most `dns_wait`). Identical key names are asked once.
-// Time for x= comes from options.clock only.
+// Time for x= and t= comes from options.clock only (checked with options.clock_drift).
 #pragma once
 
 #include <chrono>
@@ -40,6 +40,10 @@ namespace auth::dkim {
 /// all, rspamd 5). Further ones get DkimResult::Neutral, FailureKind::NotChecked.
 inline constexpr std::size_t kDefaultMaxSignatures = 5;
 
+/// Default tolerance for the t=/x= checks, in seconds (libopendkim DEFCLOCKDRIFT, OpenDKIM
+/// ClockDrift default; RFC 6376 §3.5 leaves the tolerance to the verifier).
+inline constexpr std::int64_t kDefaultClockDrift = 300;
+
 /// What to do with a signature carrying l= (RFC 6376 §3.5 l=, §8.2 security considerations).
 enum class BodyLengthPolicy {
   /// Honour l=: verify the first l bytes, ignore appended content (result pass); the result
@@ -64,7 +68,7 @@ enum class KeyLookup {
   Async,
 };
 
-/// Verifier settings; the defaults are RFC 6376 + RFC 8301 strict.
+/// Verifier settings; the defaults are RFC 6376 + RFC 8301 strict, with OpenDKIM's clock tolerance.
 struct VerifyOptions {
   /// Signatures checked per message (the first ones, top to bottom).
   std::size_t max_signatures = kDefaultMaxSignatures;
@@ -79,10 +83,15 @@ struct VerifyOptions {
   /// Async lookups: how long finish() waits for answers still outstanding; a key not in by
   /// then is temperror ("DNS timeout").
   std::chrono::milliseconds dns_wait{10000};
-  /// Seconds a t= may lie in the future before the signature is permerror (RFC 6376 §3.5 t=:
-  /// verifiers MAY ignore such signatures). Negative = never checked (the default, as dkimpy).
-  std::int64_t max_future_timestamp = -1;
-  /// Time source for x= (and t=). Never empty.
+  /// Tolerance in seconds for the t= and x= checks (OpenDKIM ClockDrift, libopendkim
+  /// dkim_sig_expired/dkim_sig_future). RFC 6376 §3.5 x=: "Signatures MAY be considered
+  /// invalid if the verification time at the Verifier is past the expiration date"; t=:
+  /// "Verifiers MAY ignore signatures with a timestamp in the future". With drift D:
+  ///   expired (FailureKind::Expired) when now >= x + D,
+  ///   future  (FailureKind::Future)  when t > now + D,
+  /// both permerror, decided before any key lookup. Negative values count as 0.
+  std::int64_t clock_drift = kDefaultClockDrift;
+  /// Time source for x= and t=. Never empty.
   Clock clock = system_clock();
   /// Parsed key records shared across messages (key_cache.h); null: parse every time.
   std::shared_ptr<KeyCache> key_cache;
