@@ -17,8 +17,25 @@ std::string_view trim(std::string_view s) noexcept {
 }
 
 // Prefixes of database back-ends OpenDKIM can use and inkan does not (anchor-features.md §2.3).
-constexpr std::array<std::string_view, 9> kUnsupportedPrefixes = {
-    "db:", "dsn:", "ldap:", "ldaps:", "ldapi:", "lua:", "memcache:", "erlang:", "mdb:"};
+constexpr std::array<std::string_view, 8> kUnsupportedPrefixes = {
+    "dsn:", "ldap:", "ldaps:", "ldapi:", "lua:", "memcache:", "erlang:", "mdb:"};
+
+bool istarts(std::string_view s, std::string_view prefix) noexcept {
+  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+}
+
+// dkimf_db_open: a value whose first ':' comes before any ',' has a `type:` prefix; one without
+// is a Berkeley DB when the last ".db" in it ends the string, a file when it starts with '/',
+// otherwise a comma-separated list.
+bool has_type_prefix(std::string_view spec) noexcept {
+  std::size_t colon = spec.find(':');
+  std::size_t comma = spec.find(',');
+  return colon != std::string_view::npos && (comma == std::string_view::npos || colon < comma);
+}
+
+bool names_berkeley_db(std::string_view spec) noexcept {
+  return !has_type_prefix(spec) && spec.size() >= 3 && spec.substr(spec.size() - 3) == ".db";
+}
 
 std::vector<DatasetEntry> parse_lines(std::string_view text, const std::string& origin) {
   std::vector<DatasetEntry> out;
@@ -78,6 +95,11 @@ struct Dataset::Regexes {
   }
 };
 
+const DatabaseReader* database_reader_of(const FileReader& reader) noexcept {
+  const auto* r = reader.target<DatasetReaders>();
+  return r != nullptr && r->databases ? &r->databases : nullptr;
+}
+
 Dataset::Dataset() = default;
 Dataset::Dataset(Dataset&&) noexcept = default;
 Dataset& Dataset::operator=(Dataset&&) noexcept = default;
@@ -123,6 +145,30 @@ Dataset Dataset::from_text(std::string_view text, DatasetKind kind, bool icase,
   return d;
 }
 
+Dataset Dataset::from_records(const std::vector<DatabaseRecord>& records, bool icase,
+                              const std::string& origin) {
+  if (records.size() > kMaxDatasetEntries) throw ConfigError(origin, 0, "", "too many entries");
+  Dataset d;
+  d.kind_ = DatasetKind::Database;
+  d.icase_ = icase;
+  d.origin_ = origin;
+  d.entries_.reserve(records.size());
+  std::size_t n = 0;
+  for (const auto& r : records) {
+    ++n;
+    if (r.key.size() > kMaxDatasetLineBytes || r.value.size() > kMaxDatasetLineBytes) {
+      // OpenDKIM reads values into a 1024-byte buffer (BUFRSZ) and fails the lookup beyond it;
+      // like the file: reader we accept longer ones (inline keys), up to this bound.
+      throw ConfigError(origin, n, "", "record longer than " +
+                                           std::to_string(kMaxDatasetLineBytes) + " bytes");
+    }
+    std::string value = r.value;
+    if (auto nul = value.find('\0'); nul != std::string::npos) value.resize(nul);
+    d.entries_.push_back(DatasetEntry{r.key, std::move(value), n});
+  }
+  return d;
+}
+
 Dataset Dataset::open(std::string_view spec, bool icase, const std::string& option,
                       const FileReader& reader) {
   spec = trim(spec);
@@ -139,9 +185,21 @@ Dataset Dataset::open(std::string_view spec, bool icase, const std::string& opti
     if (!text) throw ConfigError(p, 0, option, text.error().reason);
     return from_text(*text, kind, icase, p);
   };
-  // opendkim-db.c: a name ending in ".db" is a Berkeley DB, whatever its first character.
-  if (spec.size() > 3 && spec.substr(spec.size() - 3) == ".db") {
-    throw ConfigError("", 0, option, "Berkeley DB datasets are not supported by inkan");
+  // `db:/path`, or (opendkim-db.c) a value without a type prefix whose last ".db" ends it.
+  if (istarts(spec, "db:") || names_berkeley_db(spec)) {
+    std::string p(istarts(spec, "db:") ? spec.substr(3) : spec);
+    const DatabaseReader* db = database_reader_of(reader);
+    if (db == nullptr) {
+      throw ConfigError("", 0, option,
+                        "dataset type 'db:' (Berkeley DB) is not supported by this build; use a "
+                        "file:, refile: or csl: list");
+    }
+    // OpenDKIM opens "db:" with an empty path as a private in-memory database (always empty
+    // when read-only); a start-up error is more useful.
+    if (p.empty()) throw ConfigError("", 0, option, "db: needs a file name");
+    auto records = (*db)(p);
+    if (!records) throw ConfigError(p, 0, option, records.error().reason);
+    return from_records(*records, icase, p);
   }
   if (spec.substr(0, 7) == "refile:") return load(spec.substr(7), DatasetKind::RegexFile);
   if (spec.substr(0, 5) == "file:") return load(spec.substr(5), DatasetKind::File);
@@ -158,8 +216,9 @@ const DatasetEntry* Dataset::find(std::string_view key) const {
     }
     return nullptr;
   }
+  const bool icase = icase_ && kind_ != DatasetKind::Database;
   for (const auto& e : entries_) {
-    if (key_equal(e.key, key, icase_)) return &e;
+    if (key_equal(e.key, key, icase)) return &e;
   }
   return nullptr;
 }
@@ -175,8 +234,9 @@ std::vector<const DatasetEntry*> Dataset::find_all(std::string_view key) const {
     }
     return out;
   }
+  const bool icase = icase_ && kind_ != DatasetKind::Database;
   for (const auto& e : entries_) {
-    if (key_equal(e.key, key, icase_)) out.push_back(&e);
+    if (key_equal(e.key, key, icase)) out.push_back(&e);
   }
   return out;
 }

@@ -1,5 +1,6 @@
 // auth::config DKIM settings: opendkim.conf and inkan.yaml into one DkimSettings.
 #include "auth/config/dkim.h"
+#include "auth/config/unbound_conf.h"
 
 #include <regex.h>
 #include <yaml-cpp/yaml.h>
@@ -34,6 +35,11 @@ std::string_view trim(std::string_view s) {
 bool istarts_with(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
 }
+
+/// Start-up note for TrustAnchorFile / dns.trust_anchor_file (a deliberate difference).
+constexpr const char* kTrustAnchorNote =
+    "TrustAnchorFile: keys get their DNSSEC status from the AD bit of the resolver, which must "
+    "validate (e.g. unbound on 127.0.0.1 with this trust anchor); inkan-dkim does not read the file";
 
 }  // namespace
 
@@ -119,7 +125,10 @@ const std::vector<KeywordInfo>& dkim_keywords() {
       {"StrictTestMode", KS::Implemented, ""},
       {"TestDNSData", KS::Implemented, ""},
       {"TestPublicKeys", KS::Implemented, ""},
-      {"BogusKey", KS::Implemented, "no DNSSEC validation: no key is ever bogus"},
+      // A validating resolver answers a bogus key record with SERVFAIL: a DNS error
+      // (On-DNSError, dkim=temperror), which is also what opendkim 2.11 gives (its libunbound
+      // callback never completes a bogus query, so the lookup times out). BogusKey never acts.
+      {"BogusKey", KS::Ignored, "a bogus key record comes back from the validating resolver as SERVFAIL, a DNS error"},
       {"Canonicalization", KS::Implemented, ""},
       {"DNSTimeout", KS::Implemented, ""},
       {"Domain", KS::Implemented, ""},
@@ -136,10 +145,15 @@ const std::vector<KeywordInfo>& dkim_keywords() {
       {"MaximumHeaders", KS::Implemented, ""},
       {"MaximumSignaturesToVerify", KS::Implemented, ""},
       {"MinimumKeyBits", KS::Implemented, ""},
+      {"ClockDrift", KS::Implemented, "0 = no tolerance (opendkim 2.11 uses 300 for 0)"},
+      {"StrictHeaders", KS::Implemented, ""},
+      {"WeakSyntaxChecks", KS::Implemented, "only an unparsable From changes a verdict"},
       {"Mode", KS::Implemented, ""},
       {"MTA", KS::Implemented, ""},
       {"MultipleSignatures", KS::Implemented, ""},
       {"Nameservers", KS::Implemented, ""},
+      {"ResolverConfiguration", KS::Implemented,
+       "libunbound file: forward-zone \".\" forwarders become name servers; what changes answers is refused"},
       {"NoHeaderB", KS::Implemented, ""},
       {"OmitHeaders", KS::Implemented, ""},
       {"On-BadSignature", KS::Implemented, ""},
@@ -176,12 +190,17 @@ const std::vector<KeywordInfo>& dkim_keywords() {
       {"UserID", KS::Implemented, ""},
       {"X-Header", KS::Implemented, "old name of SoftwareHeader"},
       {"Include", KS::Implemented, ""},
+      {"MTACommand", KS::Implemented, ""},
+      {"ReportAddress", KS::Implemented, ""},
+      {"ReportBccAddress", KS::Implemented, ""},
+      {"CaptureUnknownErrors", KS::Implemented, ""},
+      {"Quarantine", KS::Implemented, ""},
+      {"SendReports", KS::Implemented, ""},
       // Accepted without effect on any verdict.
       {"AllowSHA1Only", KS::Ignored, "SHA-256 is always available"},
       {"AutoRestart", KS::Ignored, "the service manager restarts inkan-dkim (Restart=on-failure)"},
       {"AutoRestartCount", KS::Ignored, "the service manager restarts inkan-dkim"},
       {"AutoRestartRate", KS::Ignored, "the service manager restarts inkan-dkim"},
-      {"ClockDrift", KS::Ignored, "t= in the future is not checked; x= is checked without drift"},
       {"DiagnosticDirectory", KS::Ignored, "no diagnostic files are written"},
       {"DisableCryptoInit", KS::Ignored, "debugging knob"},
       {"DNSConnect", KS::Ignored, "UDP first, TCP on truncation"},
@@ -189,14 +208,13 @@ const std::vector<KeywordInfo>& dkim_keywords() {
       {"FixCRLF", KS::Ignored, "Postfix hands the milter CRLF line ends"},
       {"KeepTemporaryFiles", KS::Ignored, "no temporary files are written"},
       {"MilterDebug", KS::Ignored, "debugging knob"},
-      {"MTACommand", KS::Ignored, "no failure reports are sent"},
       {"QueryCache", KS::Ignored, "keys are always cached (TTL-bounded)"},
-      {"ReportAddress", KS::Ignored, "no failure reports are sent"},
-      {"ReportBccAddress", KS::Ignored, "no failure reports are sent"},
       {"ResolverTracing", KS::Ignored, "debugging knob"},
       {"SoftStart", KS::Ignored, "no LDAP/SQL back-ends"},
       {"TemporaryDirectory", KS::Ignored, "no temporary files are written"},
-      {"TrustAnchorFile", KS::Ignored, "no DNSSEC validation: keys are reported 'unprotected'"},
+      // DNSSEC as Postfix does it: the resolver validates, inkan-dkim asks for and trusts its
+      // AD bit (DkimSettings::dnssec_resolver); the file itself is not read.
+      {"TrustAnchorFile", KS::Implemented, "DNSSEC status from the resolver's AD bit; the file is not read"},
       {"ATPSDomains", KS::Ignored, "ATPS (RFC 6541, experimental) is not implemented"},
       {"ATPSHashAlgorithm", KS::Ignored, "ATPS (RFC 6541, experimental) is not implemented"},
       {"VBR-Certifiers", KS::Ignored, "VBR (RFC 5518) is not implemented"},
@@ -219,7 +237,7 @@ const std::vector<KeywordInfo>& dkim_keywords() {
       {"LDAPKeepaliveProbes", KS::Ignored, "only used by ldap: datasets, which are refused"},
       {"LDAPTimeout", KS::Ignored, "only used by ldap: datasets, which are refused"},
       {"LDAPUseTLS", KS::Ignored, "only used by ldap: datasets, which are refused"},
-      {"SMTPURI", KS::Ignored, "no failure reports are sent"},
+      {"SMTPURI", KS::Ignored, "failure reports are handed to MTACommand"},
       // Removed in OpenDKIM 2.10 (fatal there); accepted so old files load.
       {"AddAllSignatureResults", KS::Ignored, "removed in OpenDKIM 2.10"},
       {"ADSPAction", KS::Ignored, "ADSP was removed in OpenDKIM 2.10 (RFC 5617 is historic)"},
@@ -240,24 +258,19 @@ const std::vector<KeywordInfo>& dkim_keywords() {
       {"RedirectFailuresTo", KS::Ignored,
        "Debian's opendkim 2.11 is built without _FFR_REDIRECT and ignores it as well"},
       // Booleans that change verdicts or output when true.
-      {"CaptureUnknownErrors", KS::RefusedIfOn, "quarantining on internal errors is not implemented"},
-      {"Diagnostics", KS::RefusedIfOn, "z= diagnostics are not implemented"},
+      {"Diagnostics", KS::Implemented, "z= copies of the signed header fields"},
       {"DomainKeysCompat", KS::RefusedIfOn, "DomainKeys (RFC 4870, historic) is not implemented"},
-      {"Quarantine", KS::RefusedIfOn, "use On-BadSignature quarantine"},
-      {"RequestReports", KS::RefusedIfOn, "r=y failure-report requests are not implemented"},
-      {"SendReports", KS::RefusedIfOn, "RFC 6651 failure reports are not implemented"},
-      {"StrictHeaders", KS::RefusedIfOn, "not implemented"},
-      {"WeakSyntaxChecks", KS::RefusedIfOn, "not implemented"},
+      {"RequestReports", KS::Implemented, "r=y in signatures (RFC 6651)"},
       // Refused: ignoring them would change verdicts or signatures.
       {"ConditionalSignatures", KS::Refused, "not implemented"},
       {"DefaultSender", KS::Refused, "not implemented"},
-      {"FinalPolicyScript", KS::Refused, "Lua policy scripts are not supported"},
+      {"FinalPolicyScript", KS::Implemented, ""},
       {"FlowData", KS::Refused, "reputation flow data is not supported"},
       {"FlowDataFactor", KS::Refused, "reputation flow data is not supported"},
       {"FlowDataTTL", KS::Refused, "reputation flow data is not supported"},
       {"IdentityHeader", KS::Refused, "not implemented"},
       {"IdentityHeaderRemove", KS::Refused, "not implemented"},
-      {"LuaOnlySigning", KS::Refused, "Lua policy scripts are not supported"},
+      {"LuaOnlySigning", KS::Implemented, ""},
       {"MaximumSignedBytes", KS::Implemented, ""},
       {"BodyLengthDB", KS::Implemented, "file: and csl: data sets (refile: is refused)"},
       {"SenderMacro", KS::Implemented, "macro name with or without braces"},
@@ -266,8 +279,8 @@ const std::vector<KeywordInfo>& dkim_keywords() {
       {"On-ReputationError", KS::Refused, "reputation is not supported"},
       {"POPDBFile", KS::Refused, "POP-before-SMTP is not supported; use SASL or InternalHosts"},
       {"RateLimits", KS::Refused, "reputation rate limits are not supported"},
-      {"ReplaceHeaders", KS::Refused, "header replacement rules are not supported"},
-      {"ReplaceRules", KS::Refused, "header replacement rules are not supported"},
+      {"ReplaceHeaders", KS::Implemented, "file: and csl: data sets (refile: is refused)"},
+      {"ReplaceRules", KS::Implemented, "see auth/config/replace_rules.h for the deliberate differences"},
       {"ReputationCache", KS::Refused, "reputation is not supported"},
       {"ReputationCacheTTL", KS::Refused, "reputation is not supported"},
       {"ReputationDuplicates", KS::Refused, "reputation is not supported"},
@@ -281,10 +294,10 @@ const std::vector<KeywordInfo>& dkim_keywords() {
       {"ReputationVerbose", KS::Refused, "reputation is not supported"},
       {"ResignAll", KS::Refused, "not implemented"},
       {"ResignMailTo", KS::Refused, "not implemented"},
-      {"ResolverConfiguration", KS::Refused, "libunbound configuration files are not read; use Nameservers"},
-      {"ScreenPolicyScript", KS::Refused, "Lua policy scripts are not supported"},
-      {"SetupPolicyScript", KS::Refused, "Lua policy scripts are not supported"},
-      {"StatisticsPolicyScript", KS::Refused, "Lua policy scripts are not supported"},
+      {"ScreenPolicyScript", KS::Implemented, ""},
+      {"SetupPolicyScript", KS::Implemented, ""},
+      {"StatisticsPolicyScript", KS::Refused,
+       "statistics are not implemented (opendkim 2.11 as built by Debian rejects it too: no _FFR_STATSEXT)"},
   };
   return k;
 }
@@ -360,20 +373,28 @@ bool DkimSettings::same_as(const DkimSettings& o) const {
          maximum_signed_bytes == o.maximum_signed_bytes && body_length_db == o.body_length_db &&
          sender_macro == o.sender_macro &&
          select_canonicalization_header == o.select_canonicalization_header &&
+         diagnostics == o.diagnostics && request_reports == o.request_reports &&
+         replace_rules == o.replace_rules && replace_headers == o.replace_headers &&
          require_safe_keys == o.require_safe_keys && internal_hosts == o.internal_hosts &&
          external_ignore == o.external_ignore && peer_list == o.peer_list && mta == o.mta &&
          macro_list == o.macro_list && minimum_key_bits == o.minimum_key_bits &&
          max_signatures == o.max_signatures && maximum_headers == o.maximum_headers &&
-         clock_drift == o.clock_drift && allow_sha1 == o.allow_sha1 &&
+         clock_drift == o.clock_drift && strict_headers == o.strict_headers &&
+         weak_syntax_checks == o.weak_syntax_checks && allow_sha1 == o.allow_sha1 &&
          unprotected_key == o.unprotected_key && bogus_key == o.bogus_key &&
          actions == o.actions && authserv_id == o.authserv_id &&
          authserv_id_with_jobid == o.authserv_id_with_jobid && always_add_ar == o.always_add_ar &&
          no_header_b == o.no_header_b && keep_auth_results == o.keep_auth_results &&
          remove_ar_all == o.remove_ar_all && remove_ar_from == o.remove_ar_from &&
          software_header == o.software_header && header_index == o.header_index &&
-         nameservers == o.nameservers && dns_timeout == o.dns_timeout &&
+         nameservers == o.nameservers && dns_timeout == o.dns_timeout && dnssec_resolver == o.dnssec_resolver &&
          mode_set == o.mode_set && minimum == o.minimum && must_be_signed == o.must_be_signed &&
          required_headers == o.required_headers && ignore_malformed == o.ignore_malformed &&
+         setup_script == o.setup_script && screen_script == o.screen_script &&
+         final_script == o.final_script && lua_only_signing == o.lua_only_signing &&
+         quarantine == o.quarantine && capture_unknown_errors == o.capture_unknown_errors &&
+         send_reports == o.send_reports && report_address == o.report_address &&
+         report_bcc_address == o.report_bcc_address && mta_command == o.mta_command &&
          test_dns == o.test_dns &&
          strict_test_mode == o.strict_test_mode &&
          syslog_success == o.syslog_success && log_why == o.log_why && log_results == o.log_results;
@@ -543,6 +564,21 @@ std::string with_base(const std::string& base, const std::string& path) {
   return base + "/" + path;
 }
 
+/// A Berkeley DB data set (dkimf_db_open): `db:path`, or a value whose first ':' (if any)
+/// follows a ',' and whose last ".db" ends it. Returns "db:<path resolved against base>" or
+/// nullopt for every other type.
+std::optional<std::string> berkeley_db_spec(std::string_view spec, const std::string& base) {
+  spec = trim(spec);
+  if (istarts_with(spec, "db:")) return "db:" + with_base(base, std::string(spec.substr(3)));
+  auto colon = spec.find(':');
+  auto comma = spec.find(',');
+  bool typed = colon != std::string_view::npos && (comma == std::string_view::npos || colon < comma);
+  if (!typed && spec.size() >= 3 && spec.substr(spec.size() - 3) == ".db") {
+    return "db:" + with_base(base, std::string(spec));
+  }
+  return std::nullopt;
+}
+
 /// A host-list dataset value: file:/path, /path, refile:/path, csl:a,b or a bare list.
 HostSource load_host_source(const Where& w, std::string_view spec, const std::string& base,
                             const FileReader& reader) {
@@ -554,7 +590,16 @@ HostSource load_host_source(const Where& w, std::string_view spec, const std::st
     if (!text) w.fail("cannot read " + path + ": " + text.error().reason);
     return *text;
   };
-  if (istarts_with(spec, "refile:")) {
+  if (auto db = berkeley_db_spec(spec, base)) {
+    // dkimf_checkhost/dkimf_checkip look each candidate up as a key: the keys are the entries.
+    try {
+      Dataset d = Dataset::open(*db, true, w.option, reader);
+      for (const auto& e : d.entries()) h.entries.push_back(e.key);
+    } catch (const ConfigError& e) {
+      if (e.file().empty()) w.fail(e.message());
+      throw;
+    }
+  } else if (istarts_with(spec, "refile:")) {
     h.refile = true;
     h.entries = host_entries_from_lines(read(std::string(spec.substr(7))));
   } else if (istarts_with(spec, "file:")) {
@@ -563,7 +608,7 @@ HostSource load_host_source(const Where& w, std::string_view spec, const std::st
     h.entries = host_entries_from_lines(read(std::string(spec)));
   } else {
     if (istarts_with(spec, "csl:")) spec.remove_prefix(4);
-    for (const char* p : {"db:", "dsn:", "ldap:", "ldaps:", "ldapi:", "lua:", "memcache:",
+    for (const char* p : {"dsn:", "ldap:", "ldaps:", "ldapi:", "lua:", "memcache:",
                           "erlang:", "mdb:", "socket:", "redis:"}) {
       if (istarts_with(spec, p)) {
         w.fail(std::string("dataset type '") + p + "' is not supported by inkan; use file:, refile: or csl:");
@@ -591,11 +636,22 @@ std::vector<std::string> load_list(const Where& w, std::string_view spec, const 
   if (istarts_with(spec, "refile:")) w.fail("failed to generate DB array: refile: is not allowed here");
   std::string s(spec);
   if (istarts_with(s, "file:")) s = "file:" + with_base(base, s.substr(5));
+  auto db = berkeley_db_spec(s, base);
+  if (db) {
+    s = *db;
+    // opendkim.c: "MacroList ... must be of type file or csl" (opendkim.conf(5)).
+    if (iequals(w.option, "MacroList")) w.fail(s + ": invalid data set type for MacroList");
+  }
   try {
     Dataset d = Dataset::open(s, true, w.option, reader);
     std::vector<std::string> out;
     for (const auto& e : d.entries()) {
-      std::string item = e.value.empty() ? e.key : e.key + "=" + e.value;
+      // A db: list is its keys (dkimf_db_mkarray walks keys only, as C strings). OpenDKIM
+      // also appends one empty element after the last key (its walk loop stores the buffer
+      // of the final, failed step); an empty header name, domain or address matches nothing,
+      // so it is left out.
+      std::string item = db ? std::string(e.key.c_str())
+                            : (e.value.empty() ? e.key : e.key + "=" + e.value);
       out.push_back(lowercase ? lower(item) : item);
     }
     return out;
@@ -652,6 +708,17 @@ std::vector<std::pair<std::string, std::string>> parse_test_key_lines(const Wher
     out.emplace_back(lower(line.substr(0, sp)), std::string(trim(line.substr(sp))));
   }
   return out;
+}
+
+/// ReplaceRules: the rules file at `path` (replace_rules.h), read through `reader`.
+std::vector<ReplaceRule> load_replace_rules(const Where& w, const std::string& path, const FileReader& reader) {
+  if (path.empty()) w.fail("illegal value (a file name)");
+  auto text = reader(path);
+  if (!text) w.fail("cannot read " + path + ": " + text.error().reason);
+  auto rules = parse_replace_rules(*text);
+  // opendkim: "failed to load ReplaceRules from <file>"; we add the line and the reason.
+  if (!rules) w.fail("failed to load ReplaceRules from " + path + ": " + rules.error().reason);
+  return std::move(*rules);
 }
 
 void finish_checks(const DkimSettings& s, const std::string& file) {
@@ -760,7 +827,9 @@ DkimSettings load_dkim_legacy(const LegacyConfig& cfg, const FileReader& reader)
   const Setting* keyfile = get("KeyFile");
   const Setting* selector = get("Selector");
   if (st_table && !kt) where(st_table).fail("use of SigningTable requires KeyTable");
-  if (kt && !st_table) where(kt).fail("KeyTable requires either SigningTable or SetupPolicyScript");
+  if (kt && !st_table && !get("SetupPolicyScript")) {
+    where(kt).fail("KeyTable requires either SigningTable or SetupPolicyScript");
+  }
   if (static_cast<bool>(keyfile) != static_cast<bool>(selector)) {
     where(keyfile ? keyfile : selector).fail("KeyFile and Selector must both be defined or both be undefined");
   }
@@ -777,6 +846,7 @@ DkimSettings load_dkim_legacy(const LegacyConfig& cfg, const FileReader& reader)
     s.key_table = true;
     std::string spec = kt->value;
     if (istarts_with(spec, "file:")) spec = "file:" + with_base(base, spec.substr(5));
+    if (auto db = berkeley_db_spec(spec, base)) spec = *db;
     Dataset d = [&] {
       try {
         return Dataset::open(spec, false, "KeyTable", reader);
@@ -789,10 +859,13 @@ DkimSettings load_dkim_legacy(const LegacyConfig& cfg, const FileReader& reader)
       Where w{d.origin(), e.line, "KeyTable"};
       s.keys.push_back(parse_key_entry(w, e.key, e.value, base));
     }
+  }
+  if (kt && st_table) {  // a KeyTable may come without a SigningTable when a SetupPolicyScript signs
     std::string tspec = st_table->value;
     bool refile = istarts_with(tspec, "refile:");
     if (istarts_with(tspec, "refile:")) tspec = "refile:" + with_base(base, tspec.substr(7));
     if (istarts_with(tspec, "file:")) tspec = "file:" + with_base(base, tspec.substr(5));
+    if (auto db = berkeley_db_spec(tspec, base)) tspec = *db;
     Dataset t = [&] {
       try {
         return Dataset::open(tspec, true, "SigningTable", reader);
@@ -815,7 +888,7 @@ DkimSettings load_dkim_legacy(const LegacyConfig& cfg, const FileReader& reader)
       if (colon != std::string::npos) r.signer = v.substr(colon + 1);
       s.signing.push_back(std::move(r));
     }
-  } else if (keyfile) {
+  } else if (!kt && keyfile) {
     DkimKey k;
     k.name = "default";
     k.domain = "%";
@@ -850,11 +923,20 @@ DkimSettings load_dkim_legacy(const LegacyConfig& cfg, const FileReader& reader)
   if (const Setting* st = get("SelectCanonicalizationHeader")) {
     s.select_canonicalization_header = parse_field_name(where(st), st->value);
   }
+  flag("Diagnostics", s.diagnostics);
+  flag("RequestReports", s.request_reports);
+  if (const Setting* st = get("ReplaceRules")) {
+    s.replace_rules = load_replace_rules(where(st), with_base(base, std::string(trim(st->value))), reader);
+  }
+  if (const Setting* st = get("ReplaceHeaders")) s.replace_headers = load_list(where(st), st->value, base, reader, true);
 
   /* Verifying. */
   if (const Setting* st = get("MinimumKeyBits")) {
     s.minimum_key_bits = static_cast<unsigned>(parse_number(where(st), st->value, 0, 16384));
   }
+  if (const Setting* st = get("ClockDrift")) s.clock_drift = parse_number(where(st), st->value, 0, kDkimMaxConfigNumber);
+  flag("StrictHeaders", s.strict_headers);
+  flag("WeakSyntaxChecks", s.weak_syntax_checks);
   if (const Setting* st = get("MaximumSignaturesToVerify")) {
     s.max_signatures = static_cast<std::size_t>(parse_number(where(st), st->value, 0, 1000));
   }
@@ -890,6 +972,15 @@ DkimSettings load_dkim_legacy(const LegacyConfig& cfg, const FileReader& reader)
   if (const Setting* st = get("MustBeSigned")) s.must_be_signed = load_list(where(st), st->value, base, reader, true);
   flag("RequiredHeaders", s.required_headers);
   flag("IgnoreMalformedMail", s.ignore_malformed);
+  flag("Quarantine", s.quarantine);
+  flag("CaptureUnknownErrors", s.capture_unknown_errors);
+  flag("SendReports", s.send_reports);
+  str("ReportAddress", s.report_address);
+  str("ReportBccAddress", s.report_bcc_address);
+  if (const Setting* st = get("MTACommand")) {
+    if (trim(st->value).empty()) where(st).fail("illegal value (a program path)");
+    s.mta_command = std::string(trim(st->value));
+  }
 
   /* Test hooks. */
   if (const Setting* st = get("TestPublicKeys")) {
@@ -902,6 +993,7 @@ DkimSettings load_dkim_legacy(const LegacyConfig& cfg, const FileReader& reader)
   if (const Setting* st = get("TestDNSData")) {
     std::string spec = st->value;
     if (istarts_with(spec, "file:")) spec = "file:" + with_base(base, spec.substr(5));
+    if (auto db = berkeley_db_spec(spec, base)) spec = *db;
     try {
       Dataset d = Dataset::open(spec, true, "TestDNSData", reader);
       for (const auto& e : d.entries()) s.test_dns.emplace_back(lower(e.key), e.value);
@@ -911,6 +1003,12 @@ DkimSettings load_dkim_legacy(const LegacyConfig& cfg, const FileReader& reader)
     }
   }
   flag("StrictTestMode", s.strict_test_mode);
+
+  /* Lua policy scripts (read and compiled by inkan-dkim, opendkim-lua(3)). */
+  if (const Setting* st = get("SetupPolicyScript")) s.setup_script = with_base(base, st->value);
+  if (const Setting* st = get("ScreenPolicyScript")) s.screen_script = with_base(base, st->value);
+  if (const Setting* st = get("FinalPolicyScript")) s.final_script = with_base(base, st->value);
+  flag("LuaOnlySigning", s.lua_only_signing);
 
   /* Headers. */
   str("AuthservID", s.authserv_id);
@@ -925,6 +1023,43 @@ DkimSettings load_dkim_legacy(const LegacyConfig& cfg, const FileReader& reader)
 
   /* DNS, logging. */
   if (const Setting* st = get("Nameservers")) s.nameservers = parse_nameservers(st->value);
+  if (const Setting* st = get("ResolverConfiguration")) {
+    // opendkim hands the file to libunbound after Nameservers (ub_ctx_set_fwd, then
+    // ub_ctx_config): the forwarders of both are used.
+    std::string path = with_base(base, std::string(trim(st->value)));
+    UnboundConf u = load_unbound_conf(path, reader);
+    s.nameservers.insert(s.nameservers.end(), u.forwarders.begin(), u.forwarders.end());
+    if (u.forwarders.empty()) {
+      s.warnings.push_back("ResolverConfiguration " + path +
+                           " has no forward-zone for \".\": queries go to the resolver of /etc/resolv.conf"
+                           " (or Nameservers), where libunbound would recurse from the root itself");
+    }
+    // A trust anchor there makes opendkim's libunbound validate, as TrustAnchorFile does:
+    // here it makes inkan-dkim trust the resolver's AD bit (so it is not "without effect").
+    const auto is_anchor = [](const std::string& entry) {  // "file:line: attribute"
+      const auto colon = entry.rfind(": ");
+      const std::string_view a = colon == std::string::npos ? std::string_view(entry)
+                                                            : std::string_view(entry).substr(colon + 2);
+      return a == "trust-anchor-file" || a == "auto-trust-anchor-file" || a == "trust-anchor" ||
+             a == "trusted-keys-file";
+    };
+    if (std::any_of(u.ignored.begin(), u.ignored.end(), is_anchor)) {
+      if (!s.dnssec_resolver) s.warnings.push_back(kTrustAnchorNote);
+      s.dnssec_resolver = true;
+      u.ignored.erase(std::remove_if(u.ignored.begin(), u.ignored.end(), is_anchor), u.ignored.end());
+    }
+    if (!u.ignored.empty()) {
+      std::string names;
+      for (std::size_t i = 0; i < u.ignored.size() && i < 5; ++i) names += (i ? ", " : "") + u.ignored[i];
+      if (u.ignored.size() > 5) names += ", ...";
+      s.warnings.push_back("ResolverConfiguration " + path + ": " + std::to_string(u.ignored.size()) +
+                           " attribute(s) of a recursive resolver have no effect in inkan-dkim (" + names + ")");
+    }
+  }
+  if (get("TrustAnchorFile")) {
+    if (!s.dnssec_resolver) s.warnings.push_back(kTrustAnchorNote);
+    s.dnssec_resolver = true;
+  }
   if (const Setting* st = get("DNSTimeout")) s.dns_timeout = static_cast<unsigned>(parse_number(where(st), st->value, 0, 3600));
   flag("SyslogSuccess", s.syslog_success);
   flag("LogWhy", s.log_why);
@@ -995,8 +1130,18 @@ DkimSettings load_dkim_yaml(std::string_view text, const std::string& file, cons
           }
         } else if (k == "timeout") {
           s.dns_timeout = static_cast<unsigned>(parse_number(y.at(kv.second, "dns.timeout"), y.scalar(kv.second, "dns.timeout"), 0, 3600));
+        } else if (k == "dnssec") {
+          // How keys get a DNSSEC status: "resolver" = trust the AD bit of the (validating,
+          // loopback) resolver, as Postfix does; "none" = every key from DNS is "unprotected".
+          const std::string v = y.scalar(kv.second, "dns.dnssec");
+          if (v == "resolver") s.dnssec_resolver = true;
+          else if (v == "none") s.dnssec_resolver = false;
+          else y.at(kv.second, "dns.dnssec").fail("expected \"resolver\" or \"none\"");
         } else if (k == "trust_anchor_file") {
-          s.warnings.push_back("dns.trust_anchor_file has no effect: no DNSSEC validation");
+          // opendkim's TrustAnchorFile, kept for converted configurations: same as dnssec: resolver.
+          (void)y.scalar(kv.second, "dns.trust_anchor_file");
+          s.dnssec_resolver = true;
+          s.warnings.push_back(kTrustAnchorNote);
         } else {
           y.at(kv.first, "dns." + k).fail("unrecognized parameter");
         }
@@ -1090,6 +1235,10 @@ DkimSettings load_dkim_yaml(std::string_view text, const std::string& file, cons
         else if (k == "syslog_success") s.syslog_success = b();
         else if (k == "log_why") s.log_why = b();
         else if (k == "log_results") s.log_results = b();
+        else if (k == "setup_script") s.setup_script = sv();
+        else if (k == "screen_script") s.screen_script = sv();
+        else if (k == "final_script") s.final_script = sv();
+        else if (k == "lua_only_signing") s.lua_only_signing = b();
         else if (k == "metrics") s.metrics = sv();
         else if (k == "mode") parse_mode(s, w, sv());
         else if (k == "canonicalization") s.canonicalization = parse_canon(w, sv());
@@ -1113,11 +1262,18 @@ DkimSettings load_dkim_yaml(std::string_view text, const std::string& file, cons
         else if (k == "body_length_db") s.body_length_db = lowlist();
         else if (k == "sender_macro") s.sender_macro = parse_macro_name(w, sv());
         else if (k == "select_canonicalization_header") s.select_canonicalization_header = parse_field_name(w, sv());
+        else if (k == "diagnostics") s.diagnostics = b();
+        else if (k == "request_reports") s.request_reports = b();
+        else if (k == "replace_rules") s.replace_rules = load_replace_rules(w, std::string(trim(sv())), reader);
+        else if (k == "replace_headers") s.replace_headers = lowlist();
         else if (k == "exempt_domains") s.exempt_domains = lowlist();
         else if (k == "mta") s.mta = lst();
         else if (k == "macro_list") {
           for (const auto& item : lst()) s.macro_list.push_back(parse_macro_match(item));
         } else if (k == "minimum_key_bits") s.minimum_key_bits = static_cast<unsigned>(parse_number(w, sv(), 0, 16384));
+        else if (k == "clock_drift") s.clock_drift = parse_number(w, sv(), 0, kDkimMaxConfigNumber);
+        else if (k == "strict_headers") s.strict_headers = b();
+        else if (k == "weak_syntax_checks") s.weak_syntax_checks = b();
         else if (k == "maximum_signatures_to_verify") s.max_signatures = static_cast<std::size_t>(parse_number(w, sv(), 0, 1000));
         else if (k == "minimum") {
           auto m = parse_body_minimum(sv());
@@ -1126,6 +1282,15 @@ DkimSettings load_dkim_yaml(std::string_view text, const std::string& file, cons
         } else if (k == "must_be_signed") s.must_be_signed = lowlist();
         else if (k == "required_headers") s.required_headers = b();
         else if (k == "ignore_malformed_mail") s.ignore_malformed = b();
+        else if (k == "quarantine") s.quarantine = b();
+        else if (k == "capture_unknown_errors") s.capture_unknown_errors = b();
+        else if (k == "send_reports") s.send_reports = b();
+        else if (k == "report_address") s.report_address = sv();
+        else if (k == "report_bcc_address") s.report_bcc_address = sv();
+        else if (k == "mta_command") {
+          s.mta_command = sv();
+          if (trim(s.mta_command).empty()) w.fail("illegal value (a program path)");
+        }
         else if (k == "maximum_headers") s.maximum_headers = static_cast<std::size_t>(parse_number(w, sv(), 0, kDkimMaxConfigNumber));
         else if (k == "unprotected_key") s.unprotected_key = parse_trust(w, sv());
         else if (k == "bogus_key") s.bogus_key = parse_trust(w, sv());
@@ -1178,8 +1343,8 @@ DkimSettings load_dkim_yaml(std::string_view text, const std::string& file, cons
   } catch (const YAML::Exception& e) {
     throw ConfigError(file, static_cast<std::size_t>(e.mark.line + 1), "", e.msg);
   }
-  if (!s.keys.empty() && s.signing.empty()) {
-    throw ConfigError(file, 0, "signing", "keys: needs a signing: list naming which senders use them");
+  if (!s.keys.empty() && s.signing.empty() && s.setup_script.empty()) {
+    throw ConfigError(file, 0, "signing", "keys: needs a signing: list (or a setup_script) naming which senders use them");
   }
   finish_checks(s, file);
   return s;

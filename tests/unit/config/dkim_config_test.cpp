@@ -303,7 +303,7 @@ std::string legal_value(const KeywordInfo& k) {
       {"ChangeRootDirectory", "/var/lib/opendkim"},
       {"Nameservers", "127.0.0.1"}, {"BaseDirectory", "/var/lib/x"}, {"AutoRestartRate", "10/1h"},
       {"InternalHosts", "127.0.0.1"}, {"ExternalIgnoreList", "127.0.0.1"}, {"PeerList", "10.0.0.1"},
-      {"TestPublicKeys", "/inc"}, {"TestDNSData", "csl:a=b"}, {"Minimum", "0"},
+      {"TestPublicKeys", "/inc"}, {"ReplaceRules", "/inc"}, {"ResolverConfiguration", "/inc"}, {"TestDNSData", "csl:a=b"}, {"Minimum", "0"},
   };
   if (auto it = special.find(n); it != special.end()) return it->second;
   if (n.rfind("On-", 0) == 0) return "accept";
@@ -355,6 +355,7 @@ const char* kThreeDomainsYaml = R"(
 authserv_id: mx.example.com
 dns:
   nameservers: [127.0.0.1@5300]
+  dnssec: resolver   # TrustAnchorFile
   timeout: 5
 hosts:
   internal: refile:/etc/opendkim/TrustedHosts
@@ -579,13 +580,47 @@ TEST(DkimLegacy, RelativeKeyFileIsAPathFromTheWorkingDirectory) {
 
 TEST(DkimKeywords, StillRefusedNameTheirReason) {
   Files f;
-  for (const char* k : {"ConditionalSignatures yes", "ReplaceRules /etc/opendkim/rules",
-                        "SetupPolicyScript /x.lua", "ResolverConfiguration /etc/unbound.conf"}) {
+  for (const char* k : {"ConditionalSignatures yes", "POPDBFile /etc/mail/popip.db",
+                        "StatisticsPolicyScript /x.lua"}) {
     std::string e = error_of(std::string(k) + "\n", f);
     std::string name(k, std::string_view(k).find(' '));
     EXPECT_NE(e.find(name), std::string::npos) << e;
     EXPECT_NE(e.find("not supported by inkan-dkim"), std::string::npos) << e;
   }
+}
+
+TEST(DkimLegacy, ResolverConfigurationAddsForwardersAfterNameservers) {
+  Files f;
+  f.files["/etc/unbound/opendkim.conf"] =
+      "server:\n  trust-anchor-file: /usr/share/dns/root.key\n"
+      "forward-zone:\n  name: \".\"\n  forward-addr: 127.0.0.1@5300\n  forward-addr: ::1\n";
+  DkimSettings s = legacy("Nameservers 192.0.2.1\nResolverConfiguration /etc/unbound/opendkim.conf\n", f);
+  EXPECT_EQ(s.nameservers, (std::vector<std::string>{"192.0.2.1", "127.0.0.1:5300", "::1"}));
+  // The trust anchor is not "without effect": like TrustAnchorFile, it makes inkan-dkim trust
+  // the resolver's AD bit (opendkim's libunbound would validate with it).
+  EXPECT_TRUE(s.dnssec_resolver);
+  ASSERT_EQ(s.warnings.size(), 1u);
+  EXPECT_NE(s.warnings[0].find("AD bit"), std::string::npos) << s.warnings[0];
+  f.files["/u1"] = "server:\n  auto-trust-anchor-file: /var/lib/unbound/root.key\n  verbosity: 1\n"
+                   "forward-zone:\n  name: \".\"\n  forward-addr: 127.0.0.1\n";
+  s = legacy("ResolverConfiguration /u1\nTrustAnchorFile /usr/share/dns/root.key\n", f);
+  EXPECT_TRUE(s.dnssec_resolver);
+  ASSERT_EQ(s.warnings.size(), 2u);  // one TrustAnchorFile note, one for verbosity
+  EXPECT_NE(s.warnings[1].find("1 attribute(s) of a recursive resolver have no effect"), std::string::npos)
+      << s.warnings[1];
+  EXPECT_NE(s.warnings[1].find(":3: verbosity)"), std::string::npos) << s.warnings[1];
+
+  f.files["/u2"] = "server:\n  verbosity: 1\n";
+  s = legacy("ResolverConfiguration /u2\n", f);
+  EXPECT_TRUE(s.nameservers.empty());
+  ASSERT_EQ(s.warnings.size(), 2u);
+  EXPECT_NE(s.warnings[0].find("no forward-zone"), std::string::npos) << s.warnings[0];
+
+  f.files["/u3"] = "server:\n  local-data: \"x. TXT y\"\n";
+  std::string e = error_of("ResolverConfiguration /u3\n", f);
+  EXPECT_NE(e.find("/u3"), std::string::npos) << e;
+  EXPECT_NE(e.find("local-data"), std::string::npos) << e;
+  EXPECT_NE(error_of("ResolverConfiguration /missing\n", f).find("cannot read"), std::string::npos);
 }
 
 TEST(DkimKeywords, TrustSignaturesFromIgnoredWithoutLuaAsOpendkim) {
@@ -616,6 +651,66 @@ TEST(DkimKeywords, MaximumSignedBytesInBothForms) {
   EXPECT_NE(error_of("MaximumSignedBytes lots\n", f).find("MaximumSignedBytes"), std::string::npos);
   s = load_dkim_yaml("dkim:\n  maximum_signed_bytes: 4096\n", "/etc/inkan/inkan.yaml", f.reader());
   EXPECT_EQ(s.maximum_signed_bytes, 4096u);
+}
+
+// ClockDrift, StrictHeaders, WeakSyntaxChecks: verdict-changing verifier options, legacy and
+// YAML giving the same settings (milters/dkim/tests/verify_options_test.sh compares them with
+// opendkim 2.11 itself).
+struct VerifyOptionCase {
+  std::string_view name;
+  std::string legacy;  // opendkim.conf lines
+  std::string yaml;    // the dkim: section
+  std::int64_t drift;
+  bool strict;
+  bool weak;
+};
+const VerifyOptionCase kVerifyOptionCases[] = {
+    {"Defaults", "", "dkim: {}\n", kDkimDefaultClockDrift, false, false},
+    {"DriftZero", "ClockDrift 0\n", "dkim:\n  clock_drift: 0\n", 0, false, false},
+    {"DriftLarge", "ClockDrift 86400\n", "dkim:\n  clock_drift: 86400\n", 86400, false, false},
+    {"StrictOn", "StrictHeaders yes\n", "dkim:\n  strict_headers: true\n", 300, true, false},
+    {"StrictOff", "StrictHeaders no\n", "dkim:\n  strict_headers: false\n", 300, false, false},
+    {"WeakOn", "WeakSyntaxChecks true\n", "dkim:\n  weak_syntax_checks: yes\n", 300, false, true},
+    {"All", "ClockDrift 5\nStrictHeaders 1\nWeakSyntaxChecks yes\n",
+     "dkim:\n  clock_drift: 5\n  strict_headers: true\n  weak_syntax_checks: true\n", 5, true, true},
+};
+class VerifyOptions : public testing::TestWithParam<VerifyOptionCase> {};
+TEST_P(VerifyOptions, LegacyEqualsYaml) {
+  const auto& c = GetParam();
+  Files f;
+  DkimSettings a = legacy(c.legacy, f);
+  DkimSettings b = load_dkim_yaml(c.yaml, "/etc/inkan/inkan.yaml", f.reader());
+  EXPECT_EQ(a.clock_drift, c.drift) << "got " << a.clock_drift << " want " << c.drift;
+  EXPECT_EQ(a.strict_headers, c.strict);
+  EXPECT_EQ(a.weak_syntax_checks, c.weak);
+  EXPECT_EQ(b.clock_drift, c.drift);
+  EXPECT_EQ(b.strict_headers, c.strict);
+  EXPECT_EQ(b.weak_syntax_checks, c.weak);
+  EXPECT_TRUE(a.same_as(b));
+  EXPECT_TRUE(a.warnings.empty()) << a.warnings.front();  // implemented: no "has no effect"
+}
+INSTANTIATE_TEST_SUITE_P(Dkim, VerifyOptions, testing::ValuesIn(kVerifyOptionCases),
+                         [](const auto& i) { return std::string(i.param.name); });
+
+TEST(DkimKeywords, VerifyOptionsImplementedAndValuesChecked) {
+  for (const auto& k : dkim_keywords()) {
+    if (k.name == "ClockDrift" || k.name == "StrictHeaders" || k.name == "WeakSyntaxChecks") {
+      EXPECT_EQ(k.support, KeywordSupport::Implemented) << k.name;
+    }
+  }
+  Files f;
+  for (const char* bad : {"ClockDrift -1\n", "ClockDrift soon\n", "ClockDrift 99999999999999999999\n",
+                          "StrictHeaders maybe\n", "WeakSyntaxChecks 2\n"}) {
+    std::string e = error_of(bad, f);
+    std::string name(bad, std::string_view(bad).find(' '));
+    EXPECT_NE(e.find(name), std::string::npos) << bad << " -> " << e;
+  }
+  try {
+    (void)load_dkim_yaml("dkim:\n  clock_drift: -5\n", "/etc/inkan/inkan.yaml", f.reader());
+    ADD_FAILURE() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.line(), 2u) << e.what();
+  }
 }
 
 TEST(DkimYaml, VerificationPolicies) {
@@ -787,6 +882,295 @@ TEST(DkimYaml, SigningOptionsSameAsLegacy) {
       EXPECT_EQ(e.line(), 2u) << e.what();
     }
   }
+}
+
+/* ---- Quarantine, CaptureUnknownErrors, failure reports ---- */
+
+TEST(DkimKeywords, MilterOptionsAreImplemented) {
+  for (const char* name : {"Quarantine", "CaptureUnknownErrors", "SendReports", "ReportAddress", "ReportBccAddress",
+                           "MTACommand"}) {
+    const auto& kw = dkim_keywords();
+    auto it = std::find_if(kw.begin(), kw.end(), [&](const KeywordInfo& k) { return k.name == name; });
+    ASSERT_NE(it, kw.end()) << name;
+    EXPECT_EQ(it->support, KeywordSupport::Implemented) << name;
+  }
+}
+
+TEST(DkimLegacy, MilterOptionsDefaultsAndValues) {
+  Files f;
+  DkimSettings d = legacy("", f);
+  EXPECT_FALSE(d.quarantine);
+  EXPECT_FALSE(d.capture_unknown_errors);
+  EXPECT_FALSE(d.send_reports);
+  EXPECT_EQ(d.report_address, "");
+  EXPECT_EQ(d.report_bcc_address, "");
+  EXPECT_EQ(d.mta_command, "/usr/sbin/sendmail");  // man:opendkim.conf(5) default
+  DkimSettings s = legacy(
+      "Quarantine yes\nCaptureUnknownErrors true\nSendReports 1\nReportAddress DKIM Reports <dkim@example.com>\n"
+      "ReportBccAddress a@example.com,b@example.com\nMTACommand /usr/local/bin/mailer -oi\n",
+      f);
+  EXPECT_TRUE(s.quarantine);
+  EXPECT_TRUE(s.capture_unknown_errors);
+  EXPECT_TRUE(s.send_reports);
+  EXPECT_EQ(s.report_address, "DKIM Reports <dkim@example.com>");
+  EXPECT_EQ(s.report_bcc_address, "a@example.com,b@example.com");
+  EXPECT_EQ(s.mta_command, "/usr/local/bin/mailer -oi");
+  EXPECT_TRUE(s.warnings.empty());
+  EXPECT_FALSE(s.same_as(d));
+}
+
+struct MilterBadCase {
+  const char* conf;
+  const char* option;
+};
+class MilterOptionsBad : public testing::TestWithParam<MilterBadCase> {};
+TEST_P(MilterOptionsBad, ErrorNamesTheOptionAndLine) {
+  Files f;
+  const auto& c = GetParam();
+  std::string e = error_of(std::string("Mode sv\n") + c.conf, f);
+  EXPECT_NE(e.find(c.option), std::string::npos) << c.conf << " -> " << e;
+  EXPECT_NE(e.find("line 2"), std::string::npos) << c.conf << " -> " << e;
+}
+const MilterBadCase kMilterBadCases[] = {
+    {"Quarantine maybe\n", "Quarantine"},
+    {"CaptureUnknownErrors 2\n", "CaptureUnknownErrors"},
+    {"SendReports perhaps\n", "SendReports"},
+    {"MTACommand \n", "MTACommand"},
+};
+INSTANTIATE_TEST_SUITE_P(Dkim, MilterOptionsBad, testing::ValuesIn(kMilterBadCases));
+
+// Lua policy scripts (opendkim-lua(3)): the paths (BaseDirectory applies), LuaOnlySigning,
+// a KeyTable without SigningTable when a setup script signs; the same from YAML.
+TEST(DkimLua, ScriptKeywordsSameAsYaml) {
+  Files f;
+  f.files["/etc/dkim/keytable"] = "k1 example.org:sel:/etc/dkim/k1.private\n";
+  DkimSettings l = legacy(
+      "BaseDirectory /etc/dkim\nKeyTable /etc/dkim/keytable\nSetupPolicyScript setup.lua\n"
+      "ScreenPolicyScript /etc/dkim/screen.lua\nFinalPolicyScript /etc/dkim/final.lua\nLuaOnlySigning yes\n",
+      f);
+  EXPECT_EQ(l.setup_script, "/etc/dkim/setup.lua");
+  EXPECT_EQ(l.screen_script, "/etc/dkim/screen.lua");
+  EXPECT_EQ(l.final_script, "/etc/dkim/final.lua");
+  EXPECT_TRUE(l.lua_only_signing);
+  ASSERT_EQ(l.keys.size(), 1u);
+  EXPECT_TRUE(l.signing.empty());
+  DkimSettings y = load_dkim_yaml(
+      "keys:\n  - {name: k1, domain: example.org, selector: sel, file: /etc/dkim/k1.private}\n"
+      "dkim:\n  setup_script: /etc/dkim/setup.lua\n  screen_script: /etc/dkim/screen.lua\n"
+      "  final_script: /etc/dkim/final.lua\n  lua_only_signing: true\n",
+      "/etc/inkan/inkan.yaml", f.reader());
+  EXPECT_TRUE(y.same_as(l));
+  EXPECT_EQ(y.setup_script, l.setup_script);
+  EXPECT_EQ(y.final_script, l.final_script);
+  EXPECT_TRUE(y.lua_only_signing);
+  EXPECT_FALSE(legacy("FinalPolicyScript /a.lua\n", f).same_as(legacy("FinalPolicyScript /b.lua\n", f)));
+  // Without a setup script a KeyTable still needs a SigningTable.
+  EXPECT_NE(error_of("KeyTable /etc/dkim/keytable\n", f).find("KeyTable requires either SigningTable or SetupPolicyScript"),
+            std::string::npos);
+  EXPECT_NE(error_of("StatisticsPolicyScript /x.lua\n", f).find("statistics are not implemented"), std::string::npos);
+}
+
+TEST(DkimYaml, MilterOptionsSameAsLegacy) {
+  Files f;
+  DkimSettings y = load_dkim_yaml(
+      "dkim:\n  quarantine: true\n  capture_unknown_errors: true\n  send_reports: true\n"
+      "  report_address: \"DKIM Reports <dkim@example.com>\"\n  report_bcc_address: a@example.com\n"
+      "  mta_command: /usr/local/bin/mailer\n",
+      "/etc/inkan/inkan.yaml", f.reader());
+  DkimSettings l = legacy(
+      "Quarantine yes\nCaptureUnknownErrors yes\nSendReports yes\nReportAddress DKIM Reports <dkim@example.com>\n"
+      "ReportBccAddress a@example.com\nMTACommand /usr/local/bin/mailer\n",
+      f);
+  EXPECT_TRUE(y.same_as(l));
+  EXPECT_EQ(y.report_address, l.report_address);
+  EXPECT_EQ(y.mta_command, l.mta_command);
+  EXPECT_TRUE(load_dkim_yaml("dkim:\n  mode: sv\n", "/etc/inkan/inkan.yaml", f.reader()).same_as(legacy("Mode sv\n", f)));
+  for (const char* bad : {"dkim:\n  quarantine: maybe\n", "dkim:\n  send_reports: [a]\n", "dkim:\n  mta_command: \"\"\n",
+                          "dkim:\n  capture_unknown_errors: {a: b}\n"}) {
+    try {
+      (void)load_dkim_yaml(bad, "/etc/inkan/inkan.yaml", f.reader());
+      ADD_FAILURE() << bad;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("dkim."), std::string::npos) << e.what();
+      EXPECT_EQ(e.line(), 2u) << e.what();
+    }
+  }
+}
+
+/* ---- Diagnostics, RequestReports, ReplaceRules, ReplaceHeaders ---- */
+
+struct SignOutputCase {
+  const char* name;
+  std::string legacy;  // opendkim.conf lines
+  std::string yaml;    // the dkim: section
+  bool diagnostics;
+  bool request_reports;
+  std::vector<ReplaceRule> rules;
+  std::optional<std::vector<std::string>> replace_headers;
+};
+const char* const kRulesText =
+    "# masquerade\n@host\\.example\\.org\t@example.org\n\n[Uu]rgent!*\tnote  # comment\n";
+const std::vector<ReplaceRule> kRules = {{"@host\\.example\\.org", "@example.org"}, {"[Uu]rgent!*", "note  "}};
+const SignOutputCase kSignOutputCases[] = {
+    {"Defaults", "", "dkim: {}\n", false, false, {}, std::nullopt},
+    {"DiagnosticsOn", "Diagnostics yes\n", "dkim:\n  diagnostics: true\n", true, false, {}, std::nullopt},
+    {"DiagnosticsOff", "Diagnostics no\n", "dkim:\n  diagnostics: false\n", false, false, {}, std::nullopt},
+    {"ReportsOn", "RequestReports 1\n", "dkim:\n  request_reports: yes\n", false, true, {}, std::nullopt},
+    {"Rules", "ReplaceRules /etc/opendkim/rules\n", "dkim:\n  replace_rules: /etc/opendkim/rules\n", false, false,
+     kRules, std::nullopt},
+    {"RulesRelative", "BaseDirectory /etc/opendkim\nReplaceRules rules\n",
+     "dkim:\n  replace_rules: /etc/opendkim/rules\n", false, false, kRules,
+     std::nullopt},
+    {"Headers", "ReplaceRules /etc/opendkim/rules\nReplaceHeaders csl:From,Sender\n",
+     "dkim:\n  replace_rules: /etc/opendkim/rules\n  replace_headers: [From, sender]\n", false, false, kRules,
+     std::vector<std::string>{"from", "sender"}},
+    {"HeadersFile", "ReplaceRules /etc/opendkim/rules\nReplaceHeaders file:/etc/opendkim/rephdrs\n",
+     "dkim:\n  replace_rules: /etc/opendkim/rules\n  replace_headers: [from, reply-to]\n", false, false, kRules,
+     std::vector<std::string>{"from", "reply-to"}},
+    {"All", "Diagnostics true\nRequestReports yes\nReplaceRules /etc/opendkim/rules\n",
+     "dkim:\n  diagnostics: yes\n  request_reports: true\n  replace_rules: /etc/opendkim/rules\n", true, true,
+     kRules, std::nullopt},
+};
+class SignOutputOptions : public testing::TestWithParam<SignOutputCase> {};
+TEST_P(SignOutputOptions, LegacyEqualsYaml) {
+  const auto& c = GetParam();
+  Files f;
+  f.files["/etc/opendkim/rules"] = kRulesText;
+  f.files["/etc/opendkim/rephdrs"] = "From\nReply-To  # lists\n";
+  DkimSettings a = legacy(c.legacy, f);
+  DkimSettings b = load_dkim_yaml(c.yaml, "/etc/inkan/inkan.yaml", f.reader());
+  for (const DkimSettings* s : {&a, &b}) {
+    EXPECT_EQ(s->diagnostics, c.diagnostics);
+    EXPECT_EQ(s->request_reports, c.request_reports);
+    EXPECT_EQ(s->replace_rules, c.rules);
+    EXPECT_EQ(s->replace_headers, c.replace_headers);
+  }
+  EXPECT_TRUE(a.same_as(b));
+  EXPECT_TRUE(a.warnings.empty()) << a.warnings.front();  // implemented: no "has no effect"
+}
+INSTANTIATE_TEST_SUITE_P(Dkim, SignOutputOptions, testing::ValuesIn(kSignOutputCases),
+                         [](const auto& i) { return std::string(i.param.name); });
+
+TEST(DkimKeywords, SignOutputOptionsAreImplemented) {
+  for (const char* name : {"Diagnostics", "RequestReports", "ReplaceRules", "ReplaceHeaders"}) {
+    const auto& kw = dkim_keywords();
+    auto it = std::find_if(kw.begin(), kw.end(), [&](const KeywordInfo& k) { return k.name == name; });
+    ASSERT_NE(it, kw.end()) << name;
+    EXPECT_EQ(it->support, KeywordSupport::Implemented) << name;
+  }
+}
+
+const BadOptCase kBadSignOutputCases[] = {
+    {"Diagnostics maybe\n", "Diagnostics", ""},
+    {"RequestReports 2\n", "RequestReports", ""},
+    {"ReplaceRules /nonexistent\n", "ReplaceRules", "cannot read /nonexistent"},
+    {"ReplaceRules\n", "ReplaceRules", ""},
+    {"ReplaceRules /r/notab\n", "ReplaceRules", "failed to load ReplaceRules from /r/notab: line 2: no TAB"},
+    {"ReplaceRules /r/badre\n", "ReplaceRules", "line 1: bad regular expression \"a\\{1\""},
+    {"ReplaceRules /r/empty\n", "ReplaceRules", "matches the empty string"},
+    {"ReplaceRules /r/nul\n", "ReplaceRules", "line 1: NUL byte"},
+    {"ReplaceRules /r/long\n", "ReplaceRules", "line 1: longer than 1023 bytes"},
+    {"ReplaceRules /r/many\n", "ReplaceRules", "more than 1000 rules"},
+    {"ReplaceHeaders refile:/r/notab\n", "ReplaceHeaders", "refile: is not allowed here"},
+    {"ReplaceHeaders file:/nonexistent\n", "ReplaceHeaders", "/nonexistent"},
+};
+class SignOutputBad : public testing::TestWithParam<BadOptCase> {};
+TEST_P(SignOutputBad, ConfigErrorNamesTheOption) {
+  Files f;
+  f.files["/r/notab"] = "ok\tfine\nno tab here\n";
+  f.files["/r/badre"] = "a\\{1\tb\n";
+  f.files["/r/empty"] = "x*\ty\n";
+  f.files["/r/nul"] = std::string("a\0b\tc\n", 6);
+  f.files["/r/long"] = std::string(kMaxReplaceRuleLine, 'a') + "\tb\n";
+  std::string many;
+  for (std::size_t i = 0; i <= kMaxReplaceRules; ++i) many += "r" + std::to_string(i) + "\tx\n";
+  f.files["/r/many"] = many;
+  const auto& c = GetParam();
+  std::string e = error_of(c.conf, f);
+  EXPECT_NE(e.find(c.option), std::string::npos) << c.conf << " -> " << e;
+  EXPECT_NE(e.find(c.why), std::string::npos) << c.conf << " -> " << e;
+}
+INSTANTIATE_TEST_SUITE_P(Dkim, SignOutputBad, testing::ValuesIn(kBadSignOutputCases));
+
+TEST(DkimYaml, SignOutputOptionsBadValuesNameTheKey) {
+  Files f;
+  f.files["/r/notab"] = "no tab\n";
+  for (const auto& [text, key] : std::vector<std::pair<std::string, std::string>>{
+           {"dkim:\n  diagnostics: maybe\n", "diagnostics"},
+           {"dkim:\n  request_reports: 3\n", "request_reports"},
+           {"dkim:\n  replace_rules: /r/notab\n", "replace_rules"},
+           {"dkim:\n  replace_rules: /nonexistent\n", "replace_rules"}}) {
+    try {
+      (void)load_dkim_yaml(text, "/etc/inkan/inkan.yaml", f.reader());
+      ADD_FAILURE() << text << ": no error";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << text << " -> " << e.what();
+    }
+  }
+}
+
+TEST(DkimLegacy, ReplaceRulesHostileFilesStayBounded) {
+  Files f;
+  // The longest accepted line, exactly kMaxReplaceRules rules, comment-only and blank lines.
+  std::string text = std::string(kMaxReplaceRuleLine - 2, 'a') + "\tb\n";
+  for (std::size_t i = 1; i < kMaxReplaceRules; ++i) text += "x" + std::to_string(i) + "\ty # c\n\n   \t \n#\n";
+  f.files["/r"] = text;
+  DkimSettings s = legacy("ReplaceRules /r\n", f);
+  EXPECT_EQ(s.replace_rules.size(), kMaxReplaceRules);
+  EXPECT_EQ(s.replace_rules[1].replacement, "y ");
+  // Non-ASCII bytes pass through as bytes; a CR before LF stays in the replacement.
+  f.files["/r2"] = "caf\xc3\xa9\tcoffee\r\n";
+  s = legacy("ReplaceRules /r2\n", f);
+  ASSERT_EQ(s.replace_rules.size(), 1u);
+  EXPECT_EQ(s.replace_rules[0], (ReplaceRule{"caf\xc3\xa9", "coffee\r"}));
+}
+
+/* ---- DNSSEC: TrustAnchorFile / dns.dnssec / dns.trust_anchor_file (AD bit of the resolver) ---- */
+
+TEST(DkimDnssec, LegacyAndYamlSpellings) {
+  Files f;
+  DkimSettings off = legacy("Mode v\n", f);
+  EXPECT_FALSE(off.dnssec_resolver);
+  DkimSettings on = legacy("Mode v\nTrustAnchorFile /usr/share/dns/root.key\n", f);
+  EXPECT_TRUE(on.dnssec_resolver);
+  EXPECT_FALSE(on.same_as(off));
+  bool noted = false;
+  for (const auto& w : on.warnings) noted = noted || w.find("AD bit") != std::string::npos;
+  EXPECT_TRUE(noted);
+  // The file is not read: a missing one is no error (the resolver holds the trust anchor).
+  EXPECT_TRUE(legacy("TrustAnchorFile /nonexistent/root.key\n", f).dnssec_resolver);
+  DkimSettings y = load_dkim_yaml("dns:\n  dnssec: resolver\ndkim:\n  mode: v\n", "x.yaml", f.reader());
+  EXPECT_TRUE(y.dnssec_resolver);
+  EXPECT_TRUE(y.same_as(on));
+  EXPECT_TRUE(load_dkim_yaml("dns:\n  trust_anchor_file: /usr/share/dns/root.key\n", "x.yaml", f.reader()).dnssec_resolver);
+  EXPECT_FALSE(load_dkim_yaml("dns:\n  dnssec: none\n", "x.yaml", f.reader()).dnssec_resolver);
+  for (const char* bad : {"dns:\n  dnssec: yes\n", "dns:\n  dnssec: [resolver]\n", "dns:\n  dnssec: Resolver\n"}) {
+    try {
+      (void)load_dkim_yaml(bad, "x.yaml", f.reader());
+      ADD_FAILURE() << bad;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("dns.dnssec"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(DkimDnssec, KeywordTableIsTruthful) {
+  for (const auto& k : dkim_keywords()) {
+    if (k.name == "TrustAnchorFile") {
+      EXPECT_EQ(k.support, KeywordSupport::Implemented);
+    }
+    if (k.name == "UnprotectedKey") {
+      EXPECT_EQ(k.support, KeywordSupport::Implemented);
+    }
+    if (k.name == "BogusKey") {  // a bogus record is a SERVFAIL from the validating resolver
+      EXPECT_EQ(k.support, KeywordSupport::Ignored);
+      EXPECT_NE(std::string(k.note).find("SERVFAIL"), std::string::npos);
+    }
+  }
+  Files f;
+  // BogusKey values are still checked as opendkim does.
+  EXPECT_EQ(legacy("BogusKey neutral\n", f).bogus_key, KeyTrustAction::Neutral);
+  EXPECT_NE(error_of("BogusKey maybe\n", f), "");
 }
 
 }  // namespace

@@ -5,11 +5,17 @@
 //                            metacharacters pass through), anchored, tried in file order
 //   `csl:a,b,c` or any other value without a known `type:` prefix: comma-separated list;
 //                            `x=y` elements are key/value pairs
+//   `db:/path`, or a value without a `type:` prefix that ends in ".db": a Berkeley DB (hash or
+//                            btree) read once through an injected DatabaseReader (DatasetReaders;
+//                            the libdb reader lives in auth::config_bdb, outside the pure core)
 // `#` starts a comment anywhere, lines are trimmed, a key without a value is a member-only entry.
-// Database back-ends (db:, dsn:, ldap:, lua:, memcache:, erlang:, mdb:) are refused at start-up
-// with a clear error rather than silently ignored.
+// Every data set is a snapshot in memory: lookups never touch the file again, and a reload that
+// fails to read one keeps the running configuration. The other database back-ends (dsn:, ldap:,
+// lua:, memcache:, erlang:, mdb:), and db: when no DatabaseReader was injected, are refused at
+// start-up with a clear error rather than silently ignored.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,7 +32,29 @@ inline constexpr std::size_t kMaxDatasetLineBytes = 64 * 1024;
 /// Most entries in one dataset (local policy; keeps a typo'd path to a huge file bounded).
 inline constexpr std::size_t kMaxDatasetEntries = 1000000;
 
-enum class DatasetKind { File, RegexFile, List };
+enum class DatasetKind { File, RegexFile, List, Database };
+
+/// One record of a key/value database file, bytes exactly as stored (a trailing NUL, as
+/// Postfix `postmap` writes, is part of the bytes).
+struct DatabaseRecord {
+  std::string key;
+  std::string value;
+};
+/// Reads every record of a database file (a `db:` data set) in the database's own order.
+/// The error reason must name what went wrong; the caller adds the path and option.
+using DatabaseReader = std::function<Result<std::vector<DatabaseRecord>>(const std::string& path)>;
+
+/// A FileReader that can also read `db:` data sets. Pass one wherever a FileReader is taken
+/// (`FileReader r = DatasetReaders{read_file, read_berkeley_db};`): it reads text files
+/// through `files`, and Dataset::open finds `databases` inside the FileReader, so the
+/// configuration loaders need no second parameter. Without it `db:` is refused.
+struct DatasetReaders {
+  FileReader files = read_file;
+  DatabaseReader databases;
+  Result<std::string> operator()(const std::string& path) const { return files(path); }
+};
+/// The DatabaseReader carried by `reader` (a DatasetReaders), or nullptr.
+const DatabaseReader* database_reader_of(const FileReader& reader) noexcept;
 
 struct DatasetEntry {
   std::string key;    ///< the key or, for refile:, the pattern as written
@@ -44,12 +72,21 @@ class Dataset {
   /// Builds a dataset from text in a given kind (tests, inline YAML lists).
   static Dataset from_text(std::string_view text, DatasetKind kind, bool icase,
                            const std::string& origin = "<inline>");
+  /// Builds a Database dataset from a database's records, the way opendkim-db.c sees them:
+  /// the key stays byte-exact (dkimf_db_get asks Berkeley DB for exactly strlen(query) bytes,
+  /// so a key stored with a trailing NUL never matches a lookup), the value is the C string up
+  /// to its first NUL (dkimf_db_datasplit and every consumer use it as a string). Entry `line`
+  /// is the record's position (1-based). Throws ConfigError naming `origin` when a key or value
+  /// is longer than kMaxDatasetLineBytes or there are more than kMaxDatasetEntries records.
+  static Dataset from_records(const std::vector<DatabaseRecord>& records, bool icase,
+                              const std::string& origin);
 
   DatasetKind kind() const noexcept { return kind_; }
   const std::string& origin() const noexcept { return origin_; }
   const std::vector<DatasetEntry>& entries() const noexcept { return entries_; }
 
   /// The first entry whose key equals (File, List) or whose pattern matches (RegexFile) `key`.
+  /// Database keys compare byte for byte whatever `icase` (dkimf_db_get on a Berkeley DB).
   const DatasetEntry* find(std::string_view key) const;
   /// Every matching entry in order (MultipleSignatures).
   std::vector<const DatasetEntry*> find_all(std::string_view key) const;

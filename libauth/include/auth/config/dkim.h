@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "auth/config/legacy.h"
+#include "auth/config/replace_rules.h"
 #include "auth/crypto/sign.h"
 #include "auth/dkim/signature.h"
 
@@ -76,7 +77,8 @@ struct BodyMinimum {
 /// `illegal value for "Minimum"`.
 Result<BodyMinimum> parse_body_minimum(std::string_view text);
 
-/// How an unprotected (no DNSSEC) or bogus key record is treated (UnprotectedKey, BogusKey).
+/// How an unprotected (no DNSSEC) or bogus key record is treated (UnprotectedKey, BogusKey;
+/// BogusKey never acts: a validating resolver answers a bogus record with SERVFAIL).
 enum class KeyTrustAction { None, Neutral, Fail };
 
 /// One signing key (a KeyTable line, a `keys:` entry, or Domain+Selector+KeyFile).
@@ -179,6 +181,17 @@ struct DkimSettings {
   /// X-Canonicalization).
   std::string select_canonicalization_header;
   bool require_safe_keys = true;
+  /// Diagnostics: signatures carry z= with copies of the signed header fields (OpenDKIM
+  /// DKIM_LIBFLAGS_ZTAGS; dkim::SignatureSpec::diagnostics). Signing only: OpenDKIM's verifier
+  /// reads z= only for DiagnosticDirectory reports.
+  bool diagnostics = false;
+  /// RequestReports: signatures carry r=y (RFC 6651 §3; dkim::SignatureSpec::request_reports).
+  bool request_reports = false;
+  /// ReplaceRules: the rules of the file, in file order (replace_rules.h; empty = none).
+  std::vector<ReplaceRule> replace_rules;
+  /// ReplaceHeaders: lower-case names of the fields the rules apply to; nullopt = every field
+  /// (OpenDKIM's default). Compared case-insensitively, as opendkim's data set lookup does.
+  std::optional<std::vector<std::string>> replace_headers;
 
   /* Who is inside. */
   HostSource internal_hosts{false, {"127.0.0.1", "::1"}};
@@ -191,7 +204,17 @@ struct DkimSettings {
   unsigned minimum_key_bits = kDkimDefaultMinimumKeyBits;
   std::size_t max_signatures = kDkimDefaultMaxVerify;
   std::size_t maximum_headers = kDkimDefaultMaxHeaderBytes;  ///< 0 = unlimited
+  /// ClockDrift: seconds of tolerance for the t= (future) and x= (expired) checks
+  /// (dkim::VerifyOptions::clock_drift). 0 means no tolerance, as opendkim.conf(5) says;
+  /// opendkim 2.11 itself quietly uses its default 300 for "ClockDrift 0".
   std::int64_t clock_drift = kDkimDefaultClockDrift;
+  /// StrictHeaders: messages breaking the RFC 5322 §3.6 field counts libopendkim checks
+  /// (dkim::check_strict_headers) are neither signed nor verified: "dkim=permerror (bad
+  /// message/signature format)", as opendkim 2.11 (DKIM_LIBFLAGS_STRICTHDRS).
+  bool strict_headers = false;
+  /// WeakSyntaxChecks: a From field that is present but does not parse no longer stops
+  /// verification (DKIM_LIBFLAGS_BADSIGHANDLES: dkim_eoh ignores the dkim_getsender failure).
+  bool weak_syntax_checks = false;
   bool allow_sha1 = true;  ///< OpenDKIM verifies rsa-sha1; RFC 8301 says it must not pass
   KeyTrustAction unprotected_key = KeyTrustAction::None;
   KeyTrustAction bogus_key = KeyTrustAction::Fail;
@@ -205,6 +228,32 @@ struct DkimSettings {
   /// IgnoreMalformedMail: a message whose From is missing or unparsable is passed without
   /// the "dkim=permerror (bad message/signature format)" Authentication-Results.
   bool ignore_malformed = false;
+  /// Quarantine: messages that fail verification (the On-BadSignature class) are quarantined
+  /// when On-BadSignature says accept (man:opendkim.conf(5); opendkim 2.11 reads and ignores it).
+  bool quarantine = false;
+  /// CaptureUnknownErrors: a message hit by an internal error (an exception, resource
+  /// exhaustion) is quarantined with "capture requested" and accepted.
+  bool capture_unknown_errors = false;
+
+  /* Failure reports (RFC 6651; SendReports, ReportAddress, ReportBccAddress, MTACommand). */
+  /// SendReports: send an RFC 6591 auth-failure report when a signature with r=y fails and
+  /// its domain publishes _report._domainkey.<d> with ra=.
+  bool send_reports = false;
+  /// ReportAddress: From: of reports and the envelope sender (-f); empty = user@hostname.
+  std::string report_address;
+  /// ReportBccAddress: Bcc: of reports (comma-separated addresses, as written); empty = none.
+  std::string report_bcc_address;
+  /// MTACommand: the sendmail-compatible program run as "<cmd> -t -f <ReportAddress>".
+  std::string mta_command = "/usr/sbin/sendmail";
+
+  /* Lua policy scripts (opendkim-lua(3)): paths, compiled and run by the daemon. */
+  std::string setup_script;   ///< SetupPolicyScript: after the header block, chooses sign/verify
+  std::string screen_script;  ///< ScreenPolicyScript: before verification, may ignore signatures
+  std::string final_script;   ///< FinalPolicyScript: after verification, may reject/add headers
+  /// LuaOnlySigning: the SigningTable is never applied; only odkim.sign / odkim.signfor in
+  /// the setup script ask for signatures (opendkim's _FFR_LUA_ONLY_SIGNING; Debian's opendkim
+  /// 2.11 is built without it and rejects the keyword).
+  bool lua_only_signing = false;
 
   /* Test hooks (OpenDKIM TestPublicKeys / TestDNSData; -t StrictTestMode). */
   /// TXT records served instead of DNS when not empty: (owner name, TXT value).
@@ -227,6 +276,12 @@ struct DkimSettings {
   /* DNS. */
   std::vector<std::string> nameservers;  ///< "IP" or "IP:PORT"; empty = resolv.conf
   unsigned dns_timeout = kDkimDefaultDnsTimeout;  ///< seconds; 0 = the resolver default
+  /// Key records get their DNSSEC status from the resolver's AD bit (RFC 4035 §3.2.3, RFC 6840
+  /// §5.7), as Postfix trusts it: "secure" with AD, "unprotected" without. Set by the legacy
+  /// TrustAnchorFile (Debian's default) and YAML `dns.dnssec: resolver` (or
+  /// dns.trust_anchor_file). Off: AD is neither asked for nor read, every key from DNS is
+  /// "unprotected" (opendkim with no trust anchor).
+  bool dnssec_resolver = false;
 
   /* Logging. */
   bool syslog_success = false;
