@@ -337,6 +337,8 @@ constexpr std::string_view kVerifyUsage =
     "  --timeout MS        DNS timeout per try (default 2000)\n"
     "  --max-signatures N  signatures checked (default 5, as the daemon)\n"
     "  --time UNIXTIME     verify as if it were that time (x= checks; tests)\n"
+    "  --clock-drift SECS  tolerance for t= in the future and x= past (default 0: as\n"
+    "                      written; inkan-dkim applies ClockDrift, 300 by default)\n"
     "  -q, --quiet         print nothing, only set the exit code\n";
 
 /// An RFC 8601 pvalue: as-is when it is a plain token or local-part@domain of safe characters,
@@ -444,7 +446,7 @@ int dkim_verify(const std::vector<std::string>& args) {
   const std::vector<OptSpec> specs = {
       {0, "zone", true},     {0, "origin", true},          {0, "nameserver", true},
       {0, "timeout", true},  {0, "max-signatures", true},  {0, "time", true},
-      {'q', "quiet", false}, {'h', "help", false},
+      {0, "clock-drift", true}, {'q', "quiet", false}, {'h', "help", false},
   };
   std::vector<ParsedOpt> opts;
   if (!parse_options("dkim verify", args, 1, specs, opts)) return kExitUsage;
@@ -454,6 +456,7 @@ int dkim_verify(const std::vector<std::string>& args) {
   std::int64_t timeout_ms = auth::dns::kCaresDefaultTimeout.count();
   std::int64_t max_sigs = static_cast<std::int64_t>(auth::dkim::kDefaultMaxSignatures);
   std::optional<std::int64_t> fixed_time;
+  std::int64_t clock_drift = 0;
   bool quiet = false;
   for (const auto& o : opts) {
     const std::string_view n = o.spec->long_name;
@@ -483,6 +486,11 @@ int dkim_verify(const std::vector<std::string>& args) {
         return kExitUsage;
       }
       fixed_time = v;
+    } else if (n == "clock-drift") {
+      if (!parse_int64(o.value, 0, 86400 * 365, clock_drift)) {
+        std::fprintf(stderr, "inkan dkim verify: --clock-drift wants 0..31536000 seconds\n");
+        return kExitUsage;
+      }
     } else if (n == "quiet") {
       quiet = true;
     }
@@ -525,6 +533,7 @@ int dkim_verify(const std::vector<std::string>& args) {
   vo.key_lookup = auth::dkim::KeyLookup::Blocking;
   vo.max_signatures = static_cast<std::size_t>(max_sigs);
   if (fixed_time) vo.clock = auth::dkim::fixed_clock(*fixed_time);
+  vo.clock_drift = clock_drift;
   const auto results = auth::dkim::verify_message(message, *resolver, vo);
 
   bool any_pass = false;

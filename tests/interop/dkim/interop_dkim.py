@@ -771,6 +771,11 @@ def case_cli(inkan, keys, work, opendkim_bin):
     check(rc == 0, "cli: x= not reached: %r" % mine)
     mine, rc = inkan.verify(signed_x, ["--time", str(t0 + 61)])
     check(rc == 1 and mine[0][0] != "pass", "cli: x= passed: %r" % mine)
+    # --clock-drift: OpenDKIM's ClockDrift tolerance (expired when now >= x + drift).
+    mine, rc = inkan.verify(signed_x, ["--time", str(t0 + 61), "--clock-drift", "300"])
+    check(rc == 0, "cli: x= within --clock-drift: %r" % mine)
+    mine, rc = inkan.verify(signed_x, ["--time", str(t0 + 360), "--clock-drift", "300"])
+    check(rc == 1 and mine[0][0] != "pass", "cli: x= beyond --clock-drift: %r" % mine)
     # --headers, -i, -a.
     signed_h = inkan.sign(data, "inkrsa", "simple/simple",
                           ["--headers", "from:subject", "-i", "alice@example.com"])
