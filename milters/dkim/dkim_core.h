@@ -3,11 +3,15 @@
 // form (§2.6; RFC 8601 §2.2, §2.7.1, RFC 6008 header.b), the forged-AR test (RFC 8601 §5),
 // and the On-* action table with OpenDKIM's reply texts (§2.7, dkimf_libstatus); the local
 // verification policies RequiredHeaders (RFC 5322 §3.6 counts), Minimum and MustBeSigned
-// (man:opendkim.conf(5)); and the output of opendkim's test modes `-t` and `-Q` (§2.2).
+// (man:opendkim.conf(5)); Quarantine and CaptureUnknownErrors; the SendReports failure
+// report (RFC 6651 record and request, RFC 6591 / RFC 5965 report format, as opendkim.c
+// dkimf_sigreport writes it); and the output of opendkim's test modes `-t` and `-Q` (§2.2).
 // Unit-tested without a daemon (milters/dkim/tests).
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <exception>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -66,13 +70,14 @@ bool domain_listed(const std::vector<std::string>& list, std::string_view domain
 
 /// The sender the signing decision uses (opendkim.c mlfi_eoh): the SenderMacro value when
 /// the MTA sent that macro non-empty, else the first SenderHeaders field present (default
-/// From), its first mailbox.
+/// From; when the list does not name From and none is present, From), its first mailbox.
 struct Sender {
   enum class Source { None, Macro, Header };
   Source source = Source::None;
   std::string local;   ///< local part as written
   std::string domain;  ///< lower-cased; empty when nothing (parsable) was found
   std::string raw;     ///< the macro or field value it came from (for logs)
+  std::string field_name;  ///< the header field's name as spelled in the message (Source::Header)
   /// The value was there but is no address with a domain. For the macro OpenDKIM then
   /// neither signs nor verifies: "dkim=permerror (bad message/signature format)".
   bool unparsable = false;
@@ -106,21 +111,116 @@ auth::dkim::Canonicalization select_canonicalization(auth::dkim::Canonicalizatio
                                                      std::vector<std::string>* ignored = nullptr);
 
 /// How a verification outcome is classified for the On-* table.
+/// VerifyError: the deciding signature could not be verified at all (libopendkim DKIM_STAT_CANTVRFY,
+/// e.g. t= in the future or x= expired beyond ClockDrift): accepted whatever On-* says, with its
+/// "dkim=permerror" clause (opendkim.c mlfi_eom: DKIMF_STATUS_VERIFYERR takes no On-* action).
 enum class Outcome { Pass, NoSignature, BadSignature, SyntaxError, KeyNotFound, KeyRevoked,
-                     DnsError, Security, Internal, SignatureError };
+                     DnsError, Security, Internal, SignatureError, VerifyError };
 
 /// The outcome that decides the message: pass if any checked signature passed, else the
 /// first checked signature's problem, top down (OpenDKIM reports the first).
 Outcome classify(const std::vector<auth::dkim::SignatureResult>& results);
 
+/// UnprotectedKey's effect on the message (opendkim.c dkimf_ar_all_sigs sets the message
+/// status while it writes the Authentication-Results clauses, and mlfi_eom acts on that status
+/// afterwards): for each signature in order whose key answer was insecure, Fail makes the
+/// status BAD (→ BadSignature, On-BadSignature; lab: 550 with On-BadSignature reject) and
+/// Neutral makes it VERIFYERR (→ VerifyError: accepted; lab: with On-Default reject, and a bad
+/// signature under On-BadSignature reject is accepted too). Returns nullopt when nothing
+/// changes: None, no insecure key, or `report_dnssec` false (test keys).
+std::optional<Outcome> unprotected_key_outcome(const std::vector<auth::dkim::SignatureResult>& results,
+                                               auth::config::KeyTrustAction unprotected_key,
+                                               bool report_dnssec);
+
 /// The configured On-* action for an outcome.
 auth::config::DkimAction action_for(const auth::config::DkimActions& a, Outcome o);
 
+/// The reason an On-* "quarantine" gives smfi_quarantine: opendkim.c dkimf_miltercode passes
+/// its program name (lab: opendkim 2.11 -t -vv prints "### QUARANTINE: reason='opendkim'").
+/// opendkim's daemon asks the MTA for the quarantine action only when CaptureUnknownErrors is
+/// set (mlfi_negotiate), so without it an On-* quarantine silently does nothing there (lab,
+/// milter protocol); inkan-dkim always asks for it and quarantines, as opendkim.conf(5) says.
+inline constexpr std::string_view kQuarantineReason = "inkan-dkim";
+
 /// The milter Action for a DkimAction and outcome, with OpenDKIM's replies (§2.7):
 /// reject → 550 5.7.0 <text>; tempfail → 451 4.7.5 <text> for key failures, 451 4.7.0
-/// otherwise; a revoked key rejected without text. Accept/Quarantine → Action::accept() /
-/// Action::quarantine(text) (the caller still adds its headers).
+/// otherwise; a revoked key rejected without text. Accept → Action::accept(); Quarantine →
+/// Action::quarantine(kQuarantineReason) (the caller still adds its headers).
 milter::Action milter_action(auth::config::DkimAction a, Outcome o);
+
+/// Quarantine (man:opendkim.conf(5): "messages which fail verification [are] quarantined"):
+/// an outcome of the On-BadSignature class (bad signature, syntax error, revoked key) whose
+/// configured action is accept becomes quarantine; a stronger action (reject, tempfail,
+/// discard) and every other outcome are kept. opendkim 2.11 accepts the keyword and ignores
+/// it (lab: no QUARANTINE with `Quarantine yes`); the documented behaviour is done here.
+auth::config::DkimAction apply_quarantine_option(auth::config::DkimAction a, Outcome o, bool quarantine) noexcept;
+
+/// opendkim's DKIMF_STATUS_BAD, the outcome SendReports reports on (opendkim.c mlfi_eom:
+/// "send an ARF message for DKIM?"): no signature passed and the first checked one failed
+/// (not for a missing key, a DNS error or a revoked key).
+bool is_bad_signature(Outcome o) noexcept;
+
+/// The reason CaptureUnknownErrors gives smfi_quarantine (opendkim.c mlfi_eom).
+inline constexpr std::string_view kCaptureReason = "capture requested";
+
+/// CaptureUnknownErrors for one message. OpenDKIM sets a capture flag when libopendkim
+/// reports an internal error or resource exhaustion (dkimf_libstatus, DKIM_STAT_INTERNAL /
+/// DKIM_STAT_NORESOURCE) and then quarantines with "capture requested" and accepts. Here an
+/// internal error is an exception escaping the message's DKIM work (std::bad_alloc for
+/// resource exhaustion). Disabled, exceptions pass through to the runtime (which answers the
+/// default action); enabled, an exception before end of message is recorded and the message
+/// continues inert, and end of message answers quarantine(kCaptureReason) — as
+/// man:opendkim.conf(5) promises for any such message (opendkim itself acts on it only when
+/// the error comes from the verifier's end of message).
+class ErrorCapture {
+ public:
+  /// Starts a message; `enabled` = CaptureUnknownErrors.
+  void reset(bool enabled) noexcept {
+    enabled_ = enabled;
+    captured_ = false;
+    what_.clear();
+  }
+  bool captured() const noexcept { return captured_; }
+  /// What the first captured error said (for the log).
+  const std::string& what() const noexcept { return what_; }
+
+  /// Runs a stage before end of message (header, end of headers, body): its action, or
+  /// continue once an error was captured (the stage is not run again).
+  template <class F>
+  milter::Action stage(F&& f) {
+    if (captured_) return milter::Action::cont();
+    if (!enabled_) return f();
+    try {
+      return f();
+    } catch (const std::exception& e) {
+      capture(e.what());
+    }
+    return milter::Action::cont();
+  }
+
+  /// Runs end of message: its action, or quarantine(kCaptureReason) when an error was
+  /// captured earlier (`f` is not run) or escapes `f` now.
+  template <class F>
+  milter::Action eom(F&& f) {
+    if (captured_) return milter::Action::quarantine(std::string(kCaptureReason));
+    if (!enabled_) return f();
+    try {
+      return f();
+    } catch (const std::exception& e) {
+      capture(e.what());
+    }
+    return milter::Action::quarantine(std::string(kCaptureReason));
+  }
+
+ private:
+  void capture(const char* what) {
+    captured_ = true;
+    what_ = what ? what : "unknown error";
+  }
+  bool enabled_ = false;
+  bool captured_ = false;
+  std::string what_;
+};
 
 /// The reply text for an outcome ("bad DKIM signature data", "DKIM key retrieval failed" ...).
 std::string_view reply_text(Outcome o) noexcept;
@@ -129,8 +229,13 @@ std::string_view reply_text(Outcome o) noexcept;
 struct ArOptions {
   std::string authserv_id;  ///< already with "/jobid" when AuthservIDWithJobID
   bool header_b = true;     ///< !NoHeaderB
-  /// Add "; unprotected" to the key-size comment (OpenDKIM with libunbound and no DNSSEC).
+  /// Report each key's DNSSEC status (SignatureResult::key_dnssec): "; unprotected" or
+  /// "; secure" in the key-size comment, and UnprotectedKey on insecure keys. False when keys
+  /// come from TestPublicKeys/TestDNSData rather than DNS (libopendkim leaves those
+  /// DKIM_DNSSEC_UNKNOWN: no annotation).
   bool unprotected = true;
+  /// UnprotectedKey: the result word of a signature whose key answer was insecure becomes
+  /// "policy" (Fail) or "neutral" (Neutral); see unprotected_key_outcome for the action.
   auth::config::KeyTrustAction unprotected_key = auth::config::KeyTrustAction::None;
   std::size_t name_length = 22;  ///< "Authentication-Results" (for the folding margin)
 };
@@ -144,6 +249,64 @@ std::string format_ar_clause(const auth::dkim::SignatureResult& r, const ArOptio
 /// No results → "id; dkim=none".
 std::string format_ar_value(const std::vector<auth::dkim::SignatureResult>& results,
                             const ArOptions& o);
+
+/* ---------------- damaged signatures (libopendkim 2.11's view) ---------------- */
+
+/// How libopendkim 2.11 judges one DKIM-Signature field before any key or hash work.
+///   BadTagList: dkim_process_set refuses the tag-list (a byte that is neither printable
+///     ASCII nor white space, a tag name not starting with a letter or digit or holding
+///     blanks or ';', a name without '=' at the end, s= h= d= b= v= or a= missing, t=/x= not
+///     an unsigned decimal): dkim_header() fails and opendkim.c mlfi_eoh gives up on the
+///     whole message at end of headers, with On-BadSignature's action (reply "DKIM signature
+///     syntax error") and no Authentication-Results, whatever the other signatures say
+///     (lab: opendkim 2.11 -t, WeakSyntaxChecks on or off).
+///   SigError: dkim_siglist_setup keeps the signature with a DKIM_SIGERROR_* code; it is
+///     written "dkim=permerror" with no reason and no key comment, header.a=rsa-sha1 when
+///     the error comes before a= is read (sig_signalg keeps its zero value), and the message
+///     is accepted whatever On-* says (DKIMF_STATUS_VERIFYERR). `error` is the
+///     dkim_sig_geterrorstr() text `opendkim -t` prints.
+///   Usable: neither (the signature goes on to key and hash checks in libopendkim).
+struct OpendkimSigCheck {
+  enum class Kind { Usable, BadTagList, SigError };
+  Kind kind = Kind::Usable;
+  /// SigError: dkim_sig_geterrorstr()'s text; BadTagList: dkim_error()'s text, offsets
+  /// counted in `value` (opendkim logs it as "<id>: syntax error: <text>").
+  std::string error;
+  bool algorithm_read = false;  ///< SigError: a= was parsed before the error
+};
+
+/// Runs libopendkim 2.11's dkim_process_set and dkim_siglist_setup checks, in their order,
+/// on `value` (the field value after the colon, folding included). `now` and `drift`
+/// (ClockDrift) decide the x= / t= checks as the verifier does (VerifyOptions::clock_drift).
+OpendkimSigCheck opendkim_signature_check(std::string_view value, std::int64_t now, std::int64_t drift);
+
+/// The first DKIM-Signature field of `headers` whose tag-list libopendkim refuses
+/// (OpendkimSigCheck::Kind::BadTagList), as its error text; nullopt when there is none.
+std::optional<std::string> opendkim_bad_tag_list(const std::vector<auth::mail::Field>& headers);
+
+/// True when `r` is a signature libopendkim keeps with a DKIM_SIGERROR_* code, as
+/// apply_opendkim_sig_errors marks it: FailureKind::Syntax with one of libopendkim's error
+/// texts as its reason. Such a result decides Outcome::VerifyError and is written
+/// "dkim=permerror" without reason (see OpendkimSigCheck).
+bool is_opendkim_sig_error(const auth::dkim::SignatureResult& r);
+
+/// True when `r` failed because its l= is larger than the canonical body (the verifier's
+/// BodyHash reason "body hash mismatch: body shorter than l=N"): libopendkim's
+/// DKIM_SIGERROR_TOOLARGE_L, written "dkim=fail reason=\"length tag value exceeds body
+/// size\"" with the key comment, accepted whatever On-* says (Outcome::VerifyError) and
+/// logged without opendkim's "bad signature data" line (lab: opendkim 2.11 -t and milter).
+bool is_length_beyond_body(const auth::dkim::SignatureResult& r);
+
+/// For each result with FailureKind::Syntax whose field (found by field_index among the
+/// DKIM-Signature fields of `headers`) libopendkim keeps as a SigError, replaces the reason
+/// with libopendkim's text (the `opendkim -t` line and the clause then match opendkim 2.11).
+/// Syntax failures libopendkim does not see (a duplicate tag, which RFC 6376 §3.2 makes
+/// invalid and opendkim 2.11 verifies with the last value) keep inkan's permerror and reason:
+/// matching opendkim there would report a pass for an ambiguous signature. Returns how many
+/// results were changed.
+std::size_t apply_opendkim_sig_errors(std::vector<auth::dkim::SignatureResult>& results,
+                                      const std::vector<auth::mail::Field>& headers, std::int64_t now,
+                                      std::int64_t drift);
 
 /* ---------------- verification policies (OpenDKIM options) ---------------- */
 
@@ -191,7 +354,8 @@ std::string verification_error_text(const auth::dkim::SignatureResult& r);
 
 /// The line `opendkim -t` prints on stdout for a verified message (test.c dkimf_testfile),
 /// without the newline: "<prog>: <file>: verification (s=S, d=D, N-bit key) succeeded",
-/// "<prog>: <file>: verification (s=S d=D, N-bit key, unknown) failed: <why>" or
+/// "<prog>: <file>: verification (s=S d=D, N-bit key, <dnssec>) failed: <why>" (<dnssec> is
+/// the key's KeyDnssec word: unknown, insecure, secure) or
 /// "<prog>: <file>: message not signed". The primary signature is the first that passed,
 /// else the first checked one (libopendkim dkim_getsignature).
 std::string format_test_verification(std::string_view prog, std::string_view file,
@@ -230,5 +394,88 @@ bool should_remove_ar(std::string_view value, std::string_view our_id,
 /// A generated field ("DKIM-Signature: v=1; ...", CRLF folding) → (name, milter value with
 /// LF folding, without the leading space). nullopt when it is not "Name: value".
 std::optional<std::pair<std::string, std::string>> split_field(std::string_view field);
+
+/* ---------------- failure reports (SendReports; RFC 6651, RFC 6591, RFC 5965) ---------------- */
+
+/// Largest report handed to MTACommand (local bound; the rfc822-headers part is cut short
+/// at a field boundary, the canonical body left out, when a report would exceed it).
+inline constexpr std::size_t kMaxReportBytes = 256 * 1024;
+/// Canonical body bytes kept per message for DKIM-Canonicalized-Body (RFC 6591 §3.1); a
+/// longer body is reported without that field.
+inline constexpr std::size_t kMaxReportBodyBytes = 64 * 1024;
+/// Longest ra= local part accepted (RFC 5321 §4.5.3.1.1: 64 octets).
+inline constexpr std::size_t kMaxReportLocalPart = 64;
+
+/// True when a DKIM-Signature field value carries r=y (RFC 6651 §3.1; libopendkim
+/// dkim_sig_getreportinfo: the value must be exactly "y").
+bool signature_requests_reports(std::string_view signature_value);
+
+/// A _report._domainkey.<d> TXT record (RFC 6651 §3.3).
+struct ReportRecord {
+  std::string ra;      ///< the local part reports go to (at the signing domain)
+  unsigned rp = 100;   ///< percentage of failures to report
+  std::string rr;      ///< requested report types ("all", "s:x:v" ...); empty = all
+};
+/// Parses the record as libopendkim does: a tag-list; ra= dkim-quoted-printable decoded and
+/// cut at '@' (the domain is always d=); rp= a decimal (anything else keeps 100); the report
+/// types from rr= (RFC 6651 §3.3) or, when absent, ro= (the name libopendkim reads). nullopt
+/// when the tag-list is malformed or ra= is absent, empty, longer than kMaxReportLocalPart
+/// or not a dot-atom-text local part (the address goes into a To: field read by
+/// `sendmail -t`, so nothing else may pass).
+std::optional<ReportRecord> parse_report_record(std::string_view txt);
+
+/// Longest rs= text put before a reply (local bound; SMTP reply lines stay short).
+inline constexpr std::size_t kMaxReportSmtpText = 200;
+/// The rs= text of a _report._domainkey record (RFC 6651 §3.3), dkim-quoted-printable
+/// decoded: opendkim puts it before its reply when it rejects or tempfails a message whose
+/// failed signature has r=y ("<rs>: bad DKIM signature data"; opendkim.c dkimf_libstatus,
+/// lab: opendkim 2.11 -t). nullopt when the record is malformed, has no rs=, or the text is
+/// empty, longer than kMaxReportSmtpText or not printable ASCII.
+std::optional<std::string> report_smtp_text(std::string_view txt);
+
+/// Whether the record's report types ask for this failure (opendkim.c dkimf_sigreport):
+/// none listed or "all" → yes; "s" syntax errors; "x" expired; "v" body hash or signature
+/// mismatch; "d" key record absent, unusable or its query failed; "p" a local policy
+/// (MustBeSigned) failure; "o" other key record problems, weak keys or algorithms.
+/// Types are separated by ':' and compared case-insensitively.
+bool report_requested(std::string_view types, const auth::dkim::SignatureResult& r);
+
+/// What a failure report says (the fields of opendkim.c dkimf_sigreport).
+struct FailureReport {
+  std::string from;            ///< From: (ReportAddress as configured)
+  std::string to;              ///< ra@d
+  std::string bcc;             ///< ReportBccAddress; empty = no Bcc:
+  std::string date;            ///< Date: and Arrival-Date:, "%a, %e %b %Y %H:%M:%S %z (%Z)"
+  std::string job_id;          ///< queue id
+  std::string hostname;        ///< the MTA's j macro (Reporting-MTA, boundary)
+  std::string envelope_from;   ///< MAIL FROM without angle brackets
+  std::string source_ip;       ///< connecting client's address
+  std::string message_id;      ///< the Message-ID value, "(none)" when absent
+  std::string user_agent;      ///< "inkan-dkim/<version>"
+  auth::dkim::SignatureResult result;  ///< the failed signature
+  std::string canonical_header;        ///< signed header fields as hashed; empty = left out
+  std::optional<std::string> canonical_body;  ///< canonical body as hashed; nullopt = left out
+  /// The message's header fields as received ("Name: value", LF folding), top first.
+  std::vector<std::string> header_fields;
+};
+
+/// The report as handed to `MTACommand -t`: an RFC 6591 auth-failure report (RFC 5965 ARF,
+/// multipart/report; report-type=feedback-report) with opendkim's fields and texts, LF line
+/// ends, at most kMaxReportBytes. One difference from opendkim on purpose: opendkim omits the
+/// empty line between the top header block and the first boundary, which makes the whole
+/// MIME structure unreadable; it is written here (RFC 2046 §5.1.1).
+std::string format_failure_report(const FailureReport& r);
+
+/// Base64 of `data` folded as opendkim's dkimf_base64_encode_file(lm, rm, initial): 4-byte
+/// groups, a new line ("\n" + lm spaces) whenever the next group would reach column rm;
+/// the first line starts at column `initial`.
+std::string base64_folded(std::string_view data, std::size_t lm, std::size_t rm, std::size_t initial);
+
+/// The signed header fields of the DKIM-Signature at `sig_index` among `headers` as its
+/// header hash sees them (RFC 6376 §3.7, §5.4.2): each name of h= picks the last unused
+/// instance from the bottom, canonicalized with `canon`, then the signature field itself
+/// with the b= value emptied and no final CRLF. Empty when the field does not parse.
+std::string canonical_signed_headers(const std::vector<auth::mail::Field>& headers, std::size_t sig_index,
+                                     auth::dkim::Canon canon);
 
 }  // namespace inkan::dkim

@@ -9,25 +9,46 @@
 // localhost [127.0.0.1], macros "DEBUG-<name>", Mode defaulting to verify), `-F` fixes the
 // signing clock, `-v`/`-vv` print the callback verdicts and header changes, and `-Q`
 // answers a dataset query read from stdin.
+// Lua policy scripts (SetupPolicyScript / ScreenPolicyScript / FinalPolicyScript,
+// opendkim-lua(3)) run at the points opendkim runs them: setup at the end of the header block
+// after the SigningTable, screen once the verifier has the headers, final at EOM after the
+// Authentication-Results and before the signatures (lua_policy.h; failures → On-InternalError).
 //
 // Memory per message: the header block (bounded by MaximumHeaders) and the signer/verifier
 // hash states; the body is hashed as it streams and never kept.
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <atomic>
+#include <random>
+#include <thread>
 
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <set>
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 
 #include "auth/config/dkim.h"
+#if INKAN_HAVE_BDB
+#include "auth/config/dataset_bdb.h"
+#endif
 #include "auth/crypto/key.h"
 #include "auth/crypto/sign.h"
+#include "auth/dkim/header_check.h"
+#include "auth/dkim/canonicalize.h"
 #include "auth/dkim/signer.h"
 #include "auth/dkim/verifier.h"
 #include "auth/dns/cache.h"
@@ -37,6 +58,7 @@
 #include "auth/mail/header.h"
 #include "common/runtime.h"
 #include "dkim/dkim_core.h"
+#include "dkim/lua_policy.h"
 
 #ifndef INKAN_VERSION
 #define INKAN_VERSION "0.0.0"
@@ -48,6 +70,16 @@ using namespace inkan::milter;
 using auth::config::DkimAction;
 using auth::config::DkimSettings;
 using inkan::dkim::Outcome;
+
+/// How data sets are read: text files, and Berkeley DB files for `db:` when libdb was found
+/// at build time (auth::config_bdb; without it `db:` is refused at start-up).
+auth::config::FileReader dataset_reader() {
+#if INKAN_HAVE_BDB
+  return auth::config::file_and_berkeley_db_reader();
+#else
+  return auth::config::read_file;
+#endif
+}
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -122,6 +154,14 @@ struct DkimConfig {
   /// Parsed DNS key records, shared by every message's verifier (kept across reloads).
   std::shared_ptr<auth::dkim::KeyCache> key_records;
   std::optional<std::int64_t> fixed_time;  ///< -F with -t: the signing (and x=) clock
+  /// Lua policy scripts compiled at load (SetupPolicyScript, ScreenPolicyScript,
+  /// FinalPolicyScript; null when not configured).
+  std::shared_ptr<const inkan::dkim::lua::Script> lua_setup, lua_screen, lua_final;
+  /// -t: opendkim's test mode sends no failure reports (lab: opendkim 2.11 -t with
+  /// SendReports never runs MTACommand; its daemon does).
+  bool test_mode = false;
+  /// ReplaceRules compiled once per configuration (null when there are none).
+  std::shared_ptr<const auth::config::HeaderRewriter> rewriter;
 };
 
 std::string hostname() {
@@ -130,14 +170,215 @@ std::string hostname() {
   return buf;
 }
 
+/* ---------------- failure reports (SendReports) ---------------- */
+
+/// Reports being handed to MTACommand at once; more are dropped (and logged) so a slow or
+/// hanging MTA cannot pile up threads.
+constexpr int kMaxReportsInFlight = 8;
+/// How long MTACommand may take to read a report and exit before it is killed.
+constexpr auto kReportCommandTimeout = std::chrono::seconds(60);
+/// MAIL FROM bytes kept for Original-Mail-From (RFC 5321 §4.5.3.1.3 path: 256).
+constexpr std::size_t kMaxEnvelopeBytes = 256;
+
+/// The canonical body of the reported signature, kept up to kMaxReportBodyBytes and l=.
+class ReportBody {
+ public:
+  ReportBody(auth::dkim::Canon canon, std::optional<std::uint64_t> limit) : canon_(canon), limit_(limit) {}
+  void feed(std::string_view chunk) {
+    if (overflow_) return;
+    canon_.feed(chunk, [this](std::string_view out) { keep(out); });
+  }
+  /// The canonical body, or nullopt when it was longer than kept.
+  std::optional<std::string> finish() {
+    if (!overflow_) canon_.finish([this](std::string_view out) { keep(out); });
+    if (overflow_) return std::nullopt;
+    return std::move(bytes_);
+  }
+
+ private:
+  void keep(std::string_view out) {
+    if (limit_ && bytes_.size() + out.size() > *limit_) out = out.substr(0, static_cast<std::size_t>(*limit_) - bytes_.size());
+    if (bytes_.size() + out.size() > inkan::dkim::kMaxReportBodyBytes) {
+      overflow_ = true;
+      bytes_.clear();
+      return;
+    }
+    bytes_.append(out);
+  }
+  auth::dkim::BodyCanonicalizer canon_;
+  std::optional<std::uint64_t> limit_;
+  std::string bytes_;
+  bool overflow_ = false;
+};
+
+/// A report waiting for its DNS lookup and MTACommand (everything copied out of the session).
+struct PendingReport {
+  inkan::dkim::FailureReport report;
+  std::string envelope_sender;  ///< for -f
+  std::string mta_command;
+  std::shared_ptr<auth::dns::Resolver> resolver;
+  Logger* log = nullptr;
+};
+
+/// The envelope address for `-f`: the address of ReportAddress ("Name <a@b>" → a@b); the
+/// value itself when it does not parse.
+std::string report_envelope(const std::string& report_address) {
+  auto boxes = auth::mail::parse_address_list(report_address);
+  if (boxes && !boxes->empty() && !(*boxes)[0].domain.empty()) {
+    return (*boxes)[0].local_part + "@" + (*boxes)[0].domain;
+  }
+  return report_address;
+}
+
+/// dkimf_reportaddr's default: the executing user at this host.
+std::string default_report_address() {
+  std::string user = "inkan-dkim";
+  if (const passwd* pw = getpwuid(geteuid()); pw && pw->pw_name) user = pw->pw_name;
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) std::strcpy(host, "localhost");
+  return user + "@" + host;
+}
+
+/// Single-quotes `s` for /bin/sh.
+std::string shell_quote(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += "'\\''";
+    else out.push_back(c);
+  }
+  return out + "'";
+}
+
+/// Runs "<cmd> -t -f<sender>" through /bin/sh (opendkim's popen) with `text` on its
+/// standard input; bounded by kReportCommandTimeout. Returns "" or what went wrong.
+std::string run_mta_command(const std::string& cmd, const std::string& sender, const std::string& text) {
+  std::string line = cmd + " -t -f" + shell_quote(sender);
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return std::string("pipe(): ") + std::strerror(errno);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, fds[0], 0);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+  std::string sh = "/bin/sh", dash_c = "-c";
+  char* argv[] = {sh.data(), dash_c.data(), line.data(), nullptr};
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, "/bin/sh", &fa, &attr, argv, environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  ::close(fds[0]);
+  if (rc != 0) {
+    ::close(fds[1]);
+    return std::string("posix_spawn(): ") + std::strerror(rc);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + kReportCommandTimeout;
+  auto left_ms = [&] {
+    auto d = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    return static_cast<int>(std::max<long long>(0, std::min<long long>(d, 1000)));
+  };
+  std::string err;
+  std::size_t off = 0;
+  ::fcntl(fds[1], F_SETFL, O_NONBLOCK);
+  while (off < text.size() && err.empty()) {
+    pollfd p{fds[1], POLLOUT, 0};
+    int n = ::poll(&p, 1, left_ms());
+    if (std::chrono::steady_clock::now() >= deadline) err = "MTACommand timed out";
+    if (n <= 0) continue;
+    ssize_t w = ::write(fds[1], text.data() + off, text.size() - off);
+    if (w > 0) off += static_cast<std::size_t>(w);
+    else if (w < 0 && errno != EAGAIN && errno != EINTR) err = std::string("write(): ") + std::strerror(errno);
+  }
+  ::close(fds[1]);
+  int status = 0;
+  for (;;) {
+    pid_t w = ::waitpid(pid, &status, WNOHANG);
+    if (w == pid) break;
+    if (w < 0 && errno != EINTR) return "waitpid(): " + std::string(std::strerror(errno));
+    if (std::chrono::steady_clock::now() >= deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      return "MTACommand timed out; killed";
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (!err.empty()) return err;
+  // opendkim: "pclose(): returned status %d".
+  if (status != 0) return "MTACommand returned status " + std::to_string(status);
+  return {};
+}
+
+/// Looks the record up, applies rp= and rr=, formats and sends; logs every outcome. Never
+/// throws. Runs on its own thread, off the milter's path: the message's verdict is already given.
+void deliver_report(PendingReport p) noexcept {
+  Logger* log = p.log;
+  const std::string qid = p.report.job_id;
+  try {
+    const std::string name = "_report._domainkey." + p.report.result.domain;
+    auth::dns::Answer a = p.resolver->query(name, auth::dns::RType::TXT);
+    if (!a.ok() || a.txt.empty()) {
+      if (log && a.status != auth::dns::Status::NxDomain && a.status != auth::dns::Status::NoData) {
+        log->warning(qid + ": " + printable(name) + ": report record lookup failed: " + auth::dns::to_string(a.status));
+      }
+      return;
+    }
+    auto rec = inkan::dkim::parse_report_record(a.txt.front().joined());
+    if (!rec) {
+      if (log) log->info(qid + ": " + printable(name) + ": no usable report address (ra=)");
+      return;
+    }
+    if (rec->rp < 100) {
+      thread_local std::mt19937 rng{std::random_device{}()};
+      if (std::uniform_int_distribution<unsigned>(0, 99)(rng) >= rec->rp) return;
+    }
+    if (!inkan::dkim::report_requested(rec->rr, p.report.result)) return;
+    p.report.to = rec->ra + "@" + p.report.result.domain;
+    std::string text = inkan::dkim::format_failure_report(p.report);
+    std::string err = run_mta_command(p.mta_command, p.envelope_sender, text);
+    if (log) {
+      if (err.empty()) log->info(qid + ": DKIM failure report sent to " + printable(p.report.to));
+      else log->error(qid + ": failure report to " + printable(p.report.to) + " not sent: " + printable(err, 200));
+    }
+  } catch (const std::exception& e) {
+    if (log) log->error(qid + ": failure report not sent: " + printable(e.what(), 200));
+  }
+}
+
+/// Hands reports to background threads, at most kMaxReportsInFlight at once.
+class ReportSender {
+ public:
+  void send(PendingReport p) {
+    if (in_flight_->fetch_add(1) >= kMaxReportsInFlight) {
+      in_flight_->fetch_sub(1);
+      if (p.log) p.log->warning(p.report.job_id + ": failure report dropped: too many reports in flight");
+      return;
+    }
+    try {
+      std::thread([p = std::move(p), n = in_flight_]() mutable {
+        deliver_report(std::move(p));
+        n->fetch_sub(1);
+      }).detach();
+    } catch (const std::exception& e) {
+      in_flight_->fetch_sub(1);
+      if (p.log) p.log->error(p.report.job_id + ": failure report not sent: " + printable(e.what(), 200));
+    }
+  }
+
+ private:
+  std::shared_ptr<std::atomic<int>> in_flight_ = std::make_shared<std::atomic<int>>(0);
+};
+
 /* ---------------- the session ---------------- */
 
 class DkimApp;
 
 class DkimSession final : public Session {
  public:
-  DkimSession(std::shared_ptr<const DkimConfig> cfg, KeyCache& keys, const ConnInfo& conn)
-      : cfg_(std::move(cfg)), keys_(keys), conn_(conn) {}
+  DkimSession(std::shared_ptr<const DkimConfig> cfg, KeyCache& keys, ReportSender& reports, const ConnInfo& conn)
+      : cfg_(std::move(cfg)), keys_(keys), conn_(conn), reports_(reports) {}
 
   Action on_connect(Context& ctx, const ConnInfo& info) override {
     conn_ = info;
@@ -151,8 +392,9 @@ class DkimSession final : public Session {
     return Action::cont();
   }
 
-  Action on_envfrom(Context&, std::span<const std::string>) override {
+  Action on_envfrom(Context&, std::span<const std::string> args) override {
     reset();
+    if (!args.empty()) envfrom_ = args[0].substr(0, kMaxEnvelopeBytes);
     return Action::cont();
   }
 
@@ -162,10 +404,34 @@ class DkimSession final : public Session {
   }
 
   Action on_header(Context&, std::string_view name, std::string_view value) override {
+    return capture_.stage([&] { return header(name, value); });
+  }
+
+  Action header(std::string_view name, std::string_view value) {
     header_bytes_ += name.size() + value.size() + 2;
     if (cfg_->s.maximum_headers > 0 && header_bytes_ > cfg_->s.maximum_headers) {
       too_big_ = true;
       return Action::cont();
+    }
+    // ReplaceRules (opendkim.c mlfi_header): the value as stored for signing, verifying and
+    // the sender decision; without SMFIP_HDR_LEADSPC OpenDKIM strips the leading white space
+    // before applying the rules (and puts one SP back when it rebuilds the field).
+    std::string replaced;
+    if (cfg_->rewriter && replace_applies(name)) {
+      std::string_view v = value;
+      if (!conn_.header_leading_space) {
+        while (!v.empty() && (v.front() == ' ' || v.front() == '\t' || v.front() == '\r' || v.front() == '\n' ||
+                              v.front() == '\v' || v.front() == '\f')) {
+          v.remove_prefix(1);
+        }
+      }
+      auto r = cfg_->rewriter->apply(v);
+      if (!r) {
+        if (replace_error_.empty()) replace_error_ = r.error().reason;  // logged at end of headers; field kept
+      } else if (*r) {
+        replaced = std::move(**r);
+        value = replaced;
+      }
     }
     auto f = auth::mail::Field::from_milter(
         name, value, conn_.header_leading_space ? auth::mail::LeadingSpace::Included : auth::mail::LeadingSpace::Stripped);
@@ -183,9 +449,56 @@ class DkimSession final : public Session {
   }
 
   Action on_eoh(Context& ctx) override {
+    return capture_.stage([&] { return eoh(ctx); });
+  }
+
+  Action eoh(Context& ctx) {
     const auto& s = cfg_->s;
     qid_ = ctx.queue_id();
+    if (!replace_error_.empty()) ctx.log().warning(qid_ + ": ReplaceRules not applied: " + replace_error_);
     if (too_big_) return finish_early(ctx, Outcome::Security, "header block larger than MaximumHeaders");
+
+    /* Sender: the SenderMacro when the MTA sent it non-empty, else SenderHeaders (From).
+       opendkim.c mlfi_eoh looks for it first, before any other check (RequiredHeaders
+       included): without one, or in a signing mode with one that does not parse, the
+       message is neither signed nor verified and gets "dkim=permerror (bad
+       message/signature format)" at EOM (lab: opendkim 2.11 -t, Mode s and v, with -r). */
+    std::optional<std::string> macro_sender;
+    if (!s.sender_macro.empty()) macro_sender = ctx.macro(s.sender_macro);
+    const inkan::dkim::Sender sender = inkan::dkim::find_sender(s, macro_sender, headers_);
+    const bool from_macro = sender.source == inkan::dkim::Sender::Source::Macro;
+    if (sender.raw.empty()) {
+      ctx.log().info(qid_ + ": can't determine message sender; accepting");
+      bad_format_ = true;
+      verified_ = false;  // test mode: nothing printed (as opendkim)
+      return Action::cont();
+    }
+    if (s.sign && (sender.unparsable || sender.local.empty())) {
+      if (from_macro) {
+        ctx.log().info(qid_ + ": can't parse macro " + printable(s.sender_macro) + " header value '" +
+                       printable(sender.raw, 200) + "'");
+      } else {
+        // opendkim logs the value as the MTA sent it: with its leading space under
+        // SMFIP_HDR_LEADSPC (Postfix), stripped otherwise (lab: opendkim 2.11 daemon).
+        std::string shown = sender.raw;
+        if (conn_.header_leading_space) {
+          auto it = std::find_if(headers_.begin(), headers_.end(),
+                                 [&](const auth::mail::Field& f) { return f.name == sender.field_name; });
+          if (it != headers_.end()) {
+            shown.clear();
+            std::string_view rv = it->raw_value();
+            for (std::size_t i = 0; i < rv.size(); ++i) {
+              if (rv[i] == '\r' && i + 1 < rv.size() && rv[i + 1] == '\n') continue;
+              shown.push_back(rv[i]);
+            }
+          }
+        }
+        ctx.log().info(qid_ + ": can't parse " + printable(sender.field_name) + ": header value '" +
+                       printable(shown, 200) + "'");
+      }
+      bad_format_ = true;
+      return Action::cont();
+    }
 
     /* RequiredHeaders (-r): RFC 5322 §3.6 field counts; OpenDKIM rejects with 550 5.0.0. */
     if (s.required_headers) {
@@ -195,20 +508,6 @@ class DkimSession final : public Session {
         ctx.metrics().count_verdict("reject");
         return Action::reject("550", "5.0.0", *why);
       }
-    }
-
-    /* Sender: the SenderMacro when the MTA sent it non-empty, else SenderHeaders (From). */
-    std::optional<std::string> macro_sender;
-    if (!s.sender_macro.empty()) macro_sender = ctx.macro(s.sender_macro);
-    const inkan::dkim::Sender sender = inkan::dkim::find_sender(s, macro_sender, headers_);
-    const bool from_macro = sender.source == inkan::dkim::Sender::Source::Macro;
-    if (from_macro && sender.unparsable && s.sign) {
-      // mlfi_eoh: "can't parse macro %s header value '%s'" → BADFORMAT: neither signed nor
-      // verified, "dkim=permerror (bad message/signature format)" at EOM.
-      ctx.log().info(qid_ + ": can't parse macro " + printable(s.sender_macro) + " header value '" +
-                     printable(sender.raw, 200) + "'");
-      bad_format_ = true;
-      return Action::cont();
     }
     const std::string& local = sender.local;
     const std::string& domain = sender.domain;
@@ -229,7 +528,12 @@ class DkimSession final : public Session {
       if (auto v = ctx.macro(mm.name)) o.macros.emplace_back(mm.name, *v);
     }
     auto origin = inkan::dkim::decide_origin(s, cfg_->hosts, o);
-    if (s.sign && origin.internal && !domain.empty()) {
+    lua_domain_ = domain;
+    lua_local_ = local;
+    const bool lua_setup = cfg_->lua_setup != nullptr;
+    // LuaOnlySigning (opendkim's _FFR_LUA_ONLY_SIGNING): the SigningTable is never applied;
+    // only odkim.sign / odkim.signfor in the setup script ask for signatures.
+    if (s.sign && origin.internal && !domain.empty() && !s.lua_only_signing) {
       std::string err;
       requests_ = auth::config::select_signing_keys(s, local, domain, &err);
       if (!err.empty()) {
@@ -249,13 +553,66 @@ class DkimSession final : public Session {
           ctx.log().info(qid_ + ": BodyLengthDB matched " + printable(*r) + ", signing with l= requested");
         }
       }
-      if (!requests_.empty()) {
+      if (!requests_.empty() && !lua_setup) {
         signing_ = true;
-        return start_signing(ctx);
+        // StrictHeaders: libopendkim's dkim_eoh_sign refuses the header block
+        // (DKIM_STAT_SYNTAX): no signature, "dkim=permerror (bad message/signature format)"
+        // (lab: opendkim 2.11 -t, "no signature added: multiple Date: header fields present").
+        if (s.strict_headers) {
+          if (auto ok = auth::dkim::check_strict_headers(headers_); !ok) {
+            sign_error_ = ok.error().reason;
+            ctx.log().info(qid_ + ": StrictHeaders: " + printable(sign_error_, 200));
+            bad_format_ = true;
+            return Action::cont();
+          }
+        }
+        Action a = start_signing(ctx);
+        if (a.verdict == Verdict::Continue) {
+          if (auto stop = run_screen_script(ctx)) return *stop;  // runs for signed mail too (no signatures)
+        }
+        return a;
       }
-      if (s.log_why) ctx.log().info(qid_ + ": no signing table match for '" + printable(local + "@" + domain) + "'");
+      if (s.log_why && requests_.empty()) {
+        ctx.log().info(qid_ + ": no signing table match for '" + printable(local + "@" + domain) + "'");
+      }
     } else if (s.log_why && s.sign) {
       ctx.log().info(qid_ + ": " + printable(origin.why, 200));
+    }
+    /* SetupPolicyScript (opendkim.c mlfi_eoh: after the SigningTable, before the sign/verify
+       handles): its odkim.sign requests join the table's, odkim.verify asks for verification
+       (of internal mail too, and next to signing), odkim.set_result ends the message. */
+    if (lua_setup) {
+      if (auto stop = run_setup_script(ctx)) return *stop;
+      if (!requests_.empty() && inkan::dkim::dont_sign_to(s.dont_sign_mail_to, rcpts_)) {
+        if (s.log_why) ctx.log().info(qid_ + ": skipping signing: a recipient is in DontSignMailTo");
+        requests_.clear();
+      }
+      if (!requests_.empty() && !body_length_) {
+        if (auto r = inkan::dkim::body_length_recipient(s.body_length_db, rcpts_)) {
+          body_length_ = true;
+          ctx.log().info(qid_ + ": BodyLengthDB matched " + printable(*r) + ", signing with l= requested");
+        }
+      }
+      if (!requests_.empty() && !s.sign) return Action::accept();  // opendkim: signing mode disabled
+      if (!requests_.empty()) {
+        signing_ = true;
+        if (s.strict_headers) {
+          if (auto ok = auth::dkim::check_strict_headers(headers_); !ok) {
+            sign_error_ = ok.error().reason;
+            ctx.log().info(qid_ + ": StrictHeaders: " + printable(sign_error_, 200));
+            bad_format_ = true;
+            return Action::cont();
+          }
+        }
+        Action a = start_signing(ctx);
+        if (a.verdict != Verdict::Continue || !lua_verify_ || !s.verify) {
+          if (a.verdict == Verdict::Continue) {
+            if (auto stop = run_screen_script(ctx)) return *stop;
+          }
+          return a;
+        }
+        // odkim.verify next to signing: the message is verified too (sign and verify).
+      }
     }
     if (!origin.internal && !domain.empty() && !s.key_table && !s.keys.empty() &&
         !auth::config::select_signing_keys(s, local, domain, nullptr).empty()) {
@@ -266,7 +623,7 @@ class DkimSession final : public Session {
     }
     // Mail from internal hosts is not verified (it goes down the signing path, §2.4).
     // With signing off (Mode v) there is no signing path: everything is verified.
-    if (!s.verify || (origin.internal && s.sign)) {
+    if (!s.verify || (origin.internal && s.sign && !lua_verify_)) {
       ctx.summary().add("result", origin.internal ? "not-signed" : "skipped");
       return Action::accept();
     }
@@ -279,10 +636,28 @@ class DkimSession final : public Session {
         auto boxes = auth::mail::parse_address_list(from->value);
         parsed = boxes && !boxes->empty() && !(*boxes)[0].domain.empty();
       }
-      if (!parsed) {
+      // WeakSyntaxChecks (DKIM_LIBFLAGS_BADSIGHANDLES): libopendkim's dkim_eoh_verify ignores
+      // the dkim_getsender failure, so a From that is there but does not parse is verified
+      // anyway (opendkim.conf(5): "a signed message with a mangled From: field will still
+      // proceed to verification"); a missing From still stops opendkim.c's own mlfi_eoh.
+      // Its other effect, handles for signatures whose tag-list is malformed, changes no
+      // verdict: opendkim.c gives up at EOH on the dkim_header() syntax error first (lab:
+      // identical opendkim -t output with it on and off, verify_options_test.sh).
+      if (!parsed && !(s.weak_syntax_checks && from != headers_.end())) {
         bad_format_ = true;
         verified_ = from != headers_.end();  // test mode: "message not signed" (as opendkim)
         if (s.log_why) ctx.log().info(qid_ + ": " + (from == headers_.end() ? "no From field" : "From field unparsable"));
+        return Action::cont();
+      }
+    }
+    // StrictHeaders: libopendkim's dkim_eoh_verify checks the RFC 5322 §3.6 field counts after
+    // the sender; a failure makes the message unverifiable: "dkim=permerror (bad
+    // message/signature format)" whatever the signatures and On-* say (lab: opendkim 2.11 -t).
+    if (s.strict_headers) {
+      if (auto ok = auth::dkim::check_strict_headers(headers_); !ok) {
+        if (s.log_why) ctx.log().info(qid_ + ": StrictHeaders: " + printable(ok.error().reason, 200));
+        bad_format_ = true;
+        verified_ = true;  // test mode: "message not signed" (as opendkim)
         return Action::cont();
       }
     }
@@ -290,20 +665,43 @@ class DkimSession final : public Session {
   }
 
   Action on_body(Context&, std::span<const unsigned char> chunk) override {
-    std::string_view b(reinterpret_cast<const char*>(chunk.data()), chunk.size());
-    if (signer_) {
-      signer_->body_chunk(b);
-    } else if (verifier_) {
-      verifier_->body_chunk(b);
-    }
-    return Action::cont();
+    return capture_.stage([&] {
+      std::string_view b(reinterpret_cast<const char*>(chunk.data()), chunk.size());
+      if (signer_) signer_->body_chunk(b);
+      if (verifier_) {
+        verifier_->body_chunk(b);
+        if (report_body_) report_body_->feed(b);
+        if (lua_body_) lua_body_->feed(b);
+      }
+      return Action::cont();
+    });
   }
 
   Action on_eom(Context& ctx, MessageOps& ops) override {
-    if (signer_) return finish_signing(ctx, ops);
-    if (verifier_) return finish_verifying(ctx, ops);
-    if (bad_format_) return finish_bad_format(ctx, ops);
-    return Action::accept();
+    Action a = capture_.eom([&] {
+      if (signer_ && verifier_) {
+        // odkim.verify next to signing: results and AR first, then the signatures.
+        Action v = finish_verifying(ctx, ops);
+        if (v.verdict == Verdict::Reject || v.verdict == Verdict::TempFail || v.verdict == Verdict::Discard) return v;
+        Action sgn = finish_signing(ctx, ops);
+        return sgn.verdict == Verdict::Accept && v.verdict == Verdict::Quarantine ? v : sgn;
+      }
+      if (signer_) return finish_signing(ctx, ops);
+      if (verifier_) return finish_verifying(ctx, ops);
+      if (bad_format_) return finish_bad_format(ctx, ops);
+      return Action::accept();
+    });
+    if (capture_.captured()) {
+      // CaptureUnknownErrors: the message is held in the MTA's queue for inspection.
+      if (qid_.empty()) qid_ = ctx.queue_id();
+      ctx.log().error(qid_ + ": internal error: " + printable(capture_.what(), 200) + "; quarantined (" +
+                      std::string(inkan::dkim::kCaptureReason) + ")");
+      ctx.summary().add("result", "internal-error").add("action", "quarantine");
+      ctx.metrics().count_error("internal");
+      ctx.metrics().count_verdict("quarantine");
+    }
+    send_report(ctx);  // after the verdict; a report never changes it
+    return a;
   }
 
   void on_abort(Context&) override { reset(); }
@@ -317,7 +715,19 @@ class DkimSession final : public Session {
  private:
   static constexpr std::size_t kMaxRecipients = 10000;  // local policy (Postfix's default limit is 1000)
 
+  /// ReplaceHeaders: whether the rules apply to a field of this name (all when unset).
+  bool replace_applies(std::string_view name) const {
+    const auto& list = cfg_->s.replace_headers;
+    if (!list) return true;
+    return std::any_of(list->begin(), list->end(), [&](const std::string& n) { return auth::config::iequals(n, name); });
+  }
+
   void reset() {
+    replace_error_.clear();
+    capture_.reset(cfg_->s.capture_unknown_errors);
+    report_.reset();
+    report_body_.reset();
+    envfrom_.clear();
     headers_.clear();
     ar_.clear();
     rcpts_.clear();
@@ -332,6 +742,16 @@ class DkimSession final : public Session {
     verified_ = signing_ = bad_format_ = false;
     last_results_.clear();
     sign_error_.clear();
+    lua_exports_.clear();
+    lua_verify_ = lua_final_done_ = software_added_ = false;
+    lua_ignored_.clear();
+    lua_lengths_.clear();
+    lua_body_.reset();
+    lua_quarantine_.reset();
+    lua_results_.clear();
+    lua_results_ignored_.clear();
+    lua_domain_.clear();
+    lua_local_.clear();
   }
 
   std::string our_authserv_id(Context& ctx) const {
@@ -392,6 +812,8 @@ class DkimSession final : public Session {
       }
       spec.body_length = body_length_;  // BodyLengthDB: l= with the canonical body length
       spec.style = auth::dkim::SignatureStyle::OpenDkim;  // OpenDKIM's exact field layout (anchor-features.md §2.6)
+      spec.diagnostics = s.diagnostics;                   // Diagnostics: z=
+      spec.request_reports = s.request_reports;           // RequestReports: r=y
       if (s.maximum_signed_bytes > 0) spec.max_body_bytes = s.maximum_signed_bytes;  // MaximumSignedBytes: l=
       // h= lists the names as spelled in the message, in message order (OpenDKIM); the
       // signer lists each name once per occurrence.
@@ -408,6 +830,11 @@ class DkimSession final : public Session {
       spec.oversign = s.oversign_headers;
       spec.identity = rq.signer;
       if (s.signature_ttl > 0) spec.expire_after = s.signature_ttl;
+      // odkim.sign(ctx, key, signer, signlen): l= covering at most signlen bytes.
+      if (auto i = static_cast<std::size_t>(&rq - requests_.data()); i < lua_lengths_.size() && lua_lengths_[i] &&
+                                                                    *lua_lengths_[i] >= 0) {
+        spec.max_body_bytes = static_cast<std::uint64_t>(*lua_lengths_[i]);
+      }
       opt.signatures.push_back(std::move(spec));
     }
     if (cfg_->fixed_time) opt.clock = auth::dkim::fixed_clock(*cfg_->fixed_time);  // -F (test mode)
@@ -425,6 +852,11 @@ class DkimSession final : public Session {
 
   Action finish_signing(Context& ctx, MessageOps& ops) {
     const auto& s = cfg_->s;
+    // FinalPolicyScript runs before the signatures are added (opendkim.c mlfi_eom).
+    if (auto stop = run_final_script(ctx, ops)) {
+      signer_.reset();
+      return *stop;
+    }
     auto fields = signer_->finish();
     signer_.reset();
     if (!fields) {
@@ -455,10 +887,12 @@ class DkimSession final : public Session {
     ctx.summary().add("result", "signed");
     ctx.metrics().count_verdict("signed");
     requests_.clear();
-    return Action::accept();
+    return with_lua_quarantine(Action::accept());
   }
 
   void add_software_header(Context& ctx, MessageOps& ops) {
+    if (software_added_) return;  // once, also when a message is both verified and signed
+    software_added_ = true;
     std::string v = std::string("inkan-dkim v") + INKAN_VERSION + " " + ctx.macro("j").value_or("unknown-host") + " " +
                     ctx.queue_id();
     if (auto r = ops.insert_header(cfg_->s.header_index, "DKIM-Filter", lead(v)); !r) throw std::runtime_error(r.error().reason);
@@ -466,21 +900,27 @@ class DkimSession final : public Session {
 
   /* ---- verifying ---- */
 
-  /// A message OpenDKIM cannot verify (no or unparsable From): accepted whatever the On-*
-  /// settings, with "dkim=permerror (bad message/signature format)" unless IgnoreMalformedMail.
+  /// A message OpenDKIM cannot sign or verify (no sender, or an unparsable From): accepted
+  /// whatever the On-* settings, with "dkim=permerror (bad message/signature format)" unless
+  /// IgnoreMalformedMail. As opendkim.c mlfi_eom's "headeronly" path (lab: opendkim 2.11 -t
+  /// -vv): the authserv-id without "/jobid" even with AuthservIDWithJobID, and no
+  /// SoftwareHeader field. Two deliberate differences: forged Authentication-Results carrying
+  /// our authserv-id are still removed (RFC 8601 §5: a message must not leave here with
+  /// them), and the value keeps its leading space under SMFIP_HDR_LEADSPC like every other
+  /// field we add (opendkim writes "Authentication-Results:id; ..." on this path only).
   Action finish_bad_format(Context& ctx, MessageOps& ops) {
     const auto& s = cfg_->s;
     ctx.summary().add("result", "permerror").add("why", "bad message format");
     ctx.metrics().count_verdict("malformed");
     if (s.ignore_malformed) return Action::accept();
-    std::string id = our_authserv_id(ctx);
-    remove_forged_ar(ctx, ops, id);
+    std::string id = cfg_->authserv_id;
+    if (id.empty()) id = ctx.macro("j").value_or("unknown-host");
+    remove_forged_ar(ctx, ops, our_authserv_id(ctx));
     inkan::dkim::ArOptions ao;
     ao.authserv_id = id;
     if (auto r = ops.insert_header(s.header_index, "Authentication-Results", lead(inkan::dkim::format_ar_bad_format(ao))); !r) {
       throw std::runtime_error(r.error().reason);
     }
-    if (s.software_header) add_software_header(ctx, ops);
     return Action::accept();
   }
 
@@ -499,6 +939,18 @@ class DkimSession final : public Session {
 
   Action start_verifying(Context& ctx) {
     const auto& s = cfg_->s;
+    // A DKIM-Signature whose tag-list libopendkim refuses (OpendkimSigCheck::BadTagList):
+    // opendkim.c mlfi_eoh stops on the dkim_header() failure (dkimf_libstatus, DKIM_STAT_SYNTAX
+    // → On-BadSignature, "DKIM signature syntax error") before verifying anything, so the
+    // message gets no Authentication-Results, even next to a good signature (lab: opendkim
+    // 2.11 -t, bad_signature_test.sh). RFC 6376 §6.1 would only set that signature aside;
+    // matching opendkim here never turns a damaged signature into a pass.
+    if (auto bad = inkan::dkim::opendkim_bad_tag_list(headers_)) {
+      ctx.log().error(qid_ + ": syntax error: " + printable(*bad, 200));  // opendkim's words (lab)
+      DkimAction a = inkan::dkim::action_for(s.actions, Outcome::SyntaxError);
+      ctx.summary().add("result", "permerror").add("why", *bad).add("action", auth::config::to_string(a));
+      return inkan::dkim::milter_action(a, Outcome::SyntaxError);
+    }
     auth::dkim::VerifyOptions opt;
     opt.max_signatures = s.max_signatures == 0 ? 1 : s.max_signatures;
     opt.allow_rsa_sha1 = s.allow_sha1;
@@ -508,10 +960,13 @@ class DkimSession final : public Session {
     if (cfg_->fixed_time) opt.clock = auth::dkim::fixed_clock(*cfg_->fixed_time);  // -F (test mode)
     if (!cfg_->resolver) throw std::runtime_error("resolver not started");
     opt.key_cache = cfg_->key_records;
+    opt.clock_drift = s.clock_drift;  // ClockDrift: the t=/x= tolerance (RFC 6376 §3.5)
     verifier_ = std::make_unique<auth::dkim::Verifier>(std::move(opt), *cfg_->resolver);
     for (const auto& f : headers_) (void)verifier_->add_header(f);
     verifier_->end_headers();
-    (void)ctx;
+    if (s.send_reports) start_report_capture();
+    if (cfg_->lua_final) lua_body_.emplace();
+    if (auto stop = run_screen_script(ctx)) return *stop;
     return Action::cont();
   }
 
@@ -519,21 +974,60 @@ class DkimSession final : public Session {
     const auto& s = cfg_->s;
     auto results = verifier_->finish();
     verifier_.reset();
+    // Damaged signatures libopendkim keeps with a DKIM_SIGERROR_* code: its error text, so
+    // the clause and the test-mode line read as opendkim 2.11's (dkim_core.h OpendkimSigCheck).
+    inkan::dkim::apply_opendkim_sig_errors(results, headers_,
+                                           cfg_->fixed_time ? *cfg_->fixed_time : std::int64_t{std::time(nullptr)},
+                                           s.clock_drift);
+    // TestPublicKeys/TestDNSData keys did not come from DNS: libopendkim leaves their DNSSEC
+    // status DKIM_DNSSEC_UNKNOWN (no "; unprotected" in the AR, "unknown" in opendkim -t; lab).
+    if (!s.test_dns.empty()) {
+      for (auto& r : results) r.key_dnssec = auth::dkim::KeyDnssec::Unknown;
+    }
+    // odkim.sig_ignore (screen script): the signature counts as absent, as opendkim-lua(3)
+    // promises ("as if that signature was not present"); opendkim 2.11 itself still lists
+    // it as dkim=fail in Authentication-Results when other signatures remain (lab).
+    std::vector<auth::dkim::SignatureResult> ignored;
+    if (!lua_ignored_.empty()) {
+      for (auto it = results.begin(); it != results.end();) {
+        if (lua_ignored_.count(it->field_index)) {
+          ignored.push_back(std::move(*it));
+          it = results.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
     // MustBeSigned and Minimum demote passing signatures (OpenDKIM's local policies).
     inkan::dkim::apply_verify_policies(results, s, headers_);
+    lua_results_ = results;
+    lua_results_ignored_ = std::move(ignored);
     verified_ = true;
     last_results_ = results;
     Outcome o = inkan::dkim::classify(results);
-    DkimAction a = inkan::dkim::action_for(s.actions, o);
+    // UnprotectedKey: opendkim changes the message status while it writes the AR clauses and
+    // acts on the changed status (fail → On-BadSignature, neutral → accepted, even a bad
+    // signature under On-BadSignature reject; lab: opendkim 2.11 -t). It writes them for the
+    // statuses GOOD, BAD, REVOKED, PARTIAL, NOKEY and VERIFYERR only.
+    if (o == Outcome::Pass || o == Outcome::BadSignature || o == Outcome::KeyRevoked ||
+        o == Outcome::KeyNotFound || o == Outcome::VerifyError) {
+      if (auto d = inkan::dkim::unprotected_key_outcome(results, s.unprotected_key, s.test_dns.empty())) {
+        if (*d == Outcome::BadSignature) ctx.log().notice(qid_ + ": key not protected by DNSSEC (UnprotectedKey fail)");
+        o = *d;
+      }
+    }
+    DkimAction a = inkan::dkim::apply_quarantine_option(inkan::dkim::action_for(s.actions, o), o, s.quarantine);
+    if (s.send_reports && inkan::dkim::is_bad_signature(o)) prepare_report(ctx, results);
 
     /* Log lines in OpenDKIM's words (logwatch/fail2ban rules keep working). */
     for (const auto& r : results) {
       if (r.failure == auth::dkim::FailureKind::NotChecked) continue;
       if (r.failure == auth::dkim::FailureKind::NoKey || r.failure == auth::dkim::FailureKind::KeyDns) {
         ctx.log().error(qid_ + ": key retrieval failed (s=" + printable(r.selector) + ", d=" + printable(r.domain) + "): " + printable(r.reason, 200));
-      } else if (r.result == auth::dkim::DkimResult::Fail) {
+      } else if (r.result == auth::dkim::DkimResult::Fail && !inkan::dkim::is_length_beyond_body(r)) {
         ctx.log().notice(qid_ + ": bad signature data");
-      } else if (r.failure == auth::dkim::FailureKind::Syntax) {
+      } else if (r.failure == auth::dkim::FailureKind::Syntax && !inkan::dkim::is_opendkim_sig_error(r)) {
+        // A DKIM_SIGERROR_* signature gets no line from opendkim 2.11 (lab, LogWhy yes).
         ctx.log().error(qid_ + ": syntax error: " + printable(r.reason, 200));
       }
       if (s.log_results) {
@@ -552,14 +1046,20 @@ class DkimSession final : public Session {
     ctx.metrics().count_verdict(o == Outcome::Pass ? "pass" : std::string(auth::config::to_string(a)));
 
     Action act = inkan::dkim::milter_action(a, o);
+    if (o == Outcome::BadSignature && act.reply && !act.reply->text.empty()) add_report_prefix(act, results);
     if (act.verdict == Verdict::Reject || act.verdict == Verdict::TempFail || act.verdict == Verdict::Discard) {
+      // FinalPolicyScript still runs (opendkim.c: before the On-* translation); only a
+      // reject, tempfail or discard it asks for replaces the action.
+      if (auto stop = run_final_script(ctx, ops, false)) return *stop;
       return act;  // no AR on a rejected message (§2.7)
     }
 
     /* Headers: remove forged AR with our authserv-id (RFC 8601 §5), then add ours. */
     std::string id = our_authserv_id(ctx);
     remove_forged_ar(ctx, ops, id);
-    if (o != Outcome::NoSignature || s.always_add_ar) {
+    // Verified and signed (odkim.verify next to odkim.sign): opendkim's signing decision has
+    // set mctx_addheader, so an unsigned message gets "dkim=none" (lab: opendkim 2.11 -t).
+    if (o != Outcome::NoSignature || s.always_add_ar || signer_) {
       inkan::dkim::ArOptions ao;
       ao.authserv_id = id;
       ao.header_b = !s.no_header_b;
@@ -571,9 +1071,324 @@ class DkimSession final : public Session {
         throw std::runtime_error(r.error().reason);
       }
     }
-    if (s.software_header) add_software_header(ctx, ops);
+    // FinalPolicyScript: after the AR, before signatures and the software header.
+    if (auto stop = run_final_script(ctx, ops)) return *stop;
+    if (s.software_header && !signer_) add_software_header(ctx, ops);
+    return act.verdict == Verdict::Accept ? with_lua_quarantine(act) : act;
+  }
+
+  /* ---- Lua policy scripts (opendkim-lua(3); lua_policy.h) ---- */
+
+  /// The message as the scripts see it.
+  inkan::dkim::lua::Message lua_message(Context& ctx) {
+    inkan::dkim::lua::Message m;
+    m.headers = &headers_;
+    m.from_domain = lua_domain_;
+    m.client_host = conn_.hostname;
+    if (ip_) m.client_ip = conn_.peer.address;
+    // opendkim keeps the envelope addresses without their angle brackets (dkimf_stripbrackets).
+    auto strip = [](std::string a) {
+      if (!a.empty() && a.front() == '<') a.erase(0, 1);
+      if (!a.empty() && a.back() == '>') a.pop_back();
+      return a;
+    };
+    m.envfrom = strip(envfrom_);
+    for (const auto& r : rcpts_) m.rcpts.push_back(strip(r));
+    const auth::net::IpAddress* ip = ip_ ? &*ip_ : nullptr;
+    m.internal_ip = !cfg_->hosts.internal.empty() && cfg_->hosts.internal.match(ip, conn_.hostname);
+    m.key_table = cfg_->s.key_table;
+    m.rcpt_changes = false;  // MessageOps has no recipient changes (yet): add_rcpt/del_rcpt raise
+    m.macro = [&ctx](std::string_view n) { return ctx.macro(n); };
+    m.log = [&ctx](std::string_view t) { ctx.log().info(std::string(t)); };
+    m.db_entries = [this](int code) -> std::optional<std::vector<std::string>> {
+      const auto& s = cfg_->s;
+      switch (code) {
+        case inkan::dkim::lua::kDbDomains:
+          if (s.domains.empty()) return std::nullopt;
+          return s.domains;
+        case inkan::dkim::lua::kDbDontSignTo:
+          if (s.dont_sign_mail_to.empty()) return std::nullopt;
+          return s.dont_sign_mail_to;
+        case inkan::dkim::lua::kDbMtas:
+          if (s.mta.empty()) return std::nullopt;
+          return s.mta;
+        case inkan::dkim::lua::kDbMacros: {
+          if (s.macro_list.empty()) return std::nullopt;
+          std::vector<std::string> v;
+          for (const auto& mm : s.macro_list) v.push_back(mm.name);
+          return v;
+        }
+        case inkan::dkim::lua::kDbSigningTable: {
+          if (s.signing.empty()) return std::nullopt;
+          std::vector<std::string> v;
+          for (const auto& r : s.signing) v.push_back(r.match);
+          return v;
+        }
+        default: return std::nullopt;
+      }
+    };
+    m.exports = lua_exports_;
+    return m;
+  }
+
+  /// Runs a hook. A failure (script error, instruction or memory limit) is logged in
+  /// opendkim's words with the queue id and answers On-InternalError (opendkim 2.11 answers
+  /// SMFIS_TEMPFAIL, On-InternalError's default); quarantine is only possible at EOM.
+  std::optional<Action> run_lua(Context& ctx, const inkan::dkim::lua::Script& script, inkan::dkim::lua::Hook hook,
+                                inkan::dkim::lua::Message& m, bool at_eom) {
+    auto r = inkan::dkim::lua::run(script, hook, m);
+    lua_exports_ = m.exports;
+    if (r.ok) return std::nullopt;
+    if (qid_.empty()) qid_ = ctx.queue_id();
+    ctx.log().error(qid_ + ": " + inkan::dkim::lua::hook_function_name(hook) + "() failed: " + printable(r.error, 300));
+    DkimAction a = inkan::dkim::action_for(cfg_->s.actions, Outcome::Internal);
+    ctx.summary().add("result", "script-error").add("action", auth::config::to_string(a));
+    ctx.metrics().count_error("lua_script");
+    Action act = inkan::dkim::milter_action(a, Outcome::Internal);
+    if (act.verdict == Verdict::Quarantine && !at_eom) return Action::accept();
     return act;
   }
+
+  /// odkim.set_result's value as an Action, with odkim.set_reply's reply when its code
+  /// class fits (5xx with reject, 4xx with tempfail).
+  static Action lua_result_action(int result, const std::optional<inkan::dkim::lua::Reply>& reply) {
+    namespace lua = inkan::dkim::lua;
+    switch (result) {
+      case lua::kSmfisReject:
+        if (reply && reply->rcode[0] == '5') return Action::reject(reply->rcode, reply->xcode, reply->text);
+        return Action::reject();
+      case lua::kSmfisTempfail:
+        if (reply && reply->rcode[0] == '4') return Action::tempfail(reply->rcode, reply->xcode, reply->text);
+        return Action::tempfail();
+      case lua::kSmfisDiscard: return Action::discard();
+      default: return Action::accept();
+    }
+  }
+
+  Action with_lua_quarantine(Action a) const {
+    if (a.verdict == Verdict::Accept && lua_quarantine_) return Action::quarantine(*lua_quarantine_);
+    return a;
+  }
+
+  /// SetupPolicyScript at the end of the header block: sign requests, verify, l=, result.
+  std::optional<Action> run_setup_script(Context& ctx) {
+    namespace lua = inkan::dkim::lua;
+    const auto& s = cfg_->s;
+    lua::Message m = lua_message(ctx);
+    m.sign = [&](const lua::SignCall& call) -> int {
+      const auth::config::DkimKey* key = nullptr;
+      if (call.key) {
+        for (const auto& k : s.keys) {
+          if (k.name == *call.key) key = &k;
+        }
+        if (!key) {
+          ctx.log().error("key '" + printable(*call.key) + "' not found");
+          return 0;
+        }
+      } else if (!s.key_table && !s.keys.empty()) {
+        key = &s.keys.front();
+      } else {
+        ctx.log().error("failed to load/apply default key");
+        return 0;
+      }
+      auth::config::SignRequest rq;
+      rq.key = key;
+      rq.domain = key->domain == "%" ? lua_domain_ : key->domain;
+      if (rq.domain.empty()) {
+        ctx.log().error("KeyTable entry for '" + printable(key->name) + "' cannot be resolved");
+        return 0;
+      }
+      rq.key_path_or_data = key->key;
+      for (std::size_t p = 0; (p = rq.key_path_or_data.find('%', p)) != std::string::npos; p += rq.domain.size()) {
+        rq.key_path_or_data.replace(p, 1, rq.domain);
+      }
+      if (auto loaded = keys_.get(rq.key_path_or_data, s.require_safe_keys, &ctx.log()); !loaded) {
+        ctx.log().error("key '" + printable(key->name) + "' could not be loaded: " + printable(loaded.error().reason, 200));
+        return 0;
+      }
+      rq.signer = call.signer;
+      requests_.push_back(std::move(rq));
+      lua_lengths_.resize(requests_.size());
+      lua_lengths_.back() = call.length;
+      return 1;
+    };
+    // odkim.signfor needs a KeyTable and a SigningTable (nil otherwise, as opendkim).
+    if (s.key_table && !s.signing.empty()) m.signfor = [&](std::string_view address, bool multi) -> std::size_t {
+      auto boxes = auth::mail::parse_address_list(address);
+      if (!boxes || boxes->empty() || (*boxes)[0].domain.empty() || (*boxes)[0].local_part.empty()) {
+        throw inkan::dkim::lua::ScriptError("odkim.signfor(): can't parse address");
+      }
+      auth::config::DkimSettings one = s;
+      one.multiple_signatures = multi;
+      std::string err;
+      auto add = auth::config::select_signing_keys(one, (*boxes)[0].local_part, lower((*boxes)[0].domain), &err);
+      if (!err.empty()) throw inkan::dkim::lua::ScriptError("odkim.signfor(): " + err);
+      for (auto& rq : add) {
+        // The key pointers must point into the live settings, not the copy.
+        for (const auto& k : s.keys) {
+          if (rq.key && k.name == rq.key->name) rq.key = &k;
+        }
+        requests_.push_back(std::move(rq));
+      }
+      lua_lengths_.resize(requests_.size());
+      return add.size();
+    };
+    lua_lengths_.resize(requests_.size());
+    if (auto stop = run_lua(ctx, *cfg_->lua_setup, lua::Hook::Setup, m, false)) return stop;
+    lua_verify_ = m.verify;
+    if (m.ltag && !requests_.empty()) body_length_ = true;  // odkim.use_ltag: l= on every signature
+    if (m.result && *m.result != lua::kSmfisContinue) {
+      ctx.summary().add("result", "script").add("smfis", std::to_string(*m.result));
+      return lua_result_action(*m.result, std::nullopt);
+    }
+    return std::nullopt;
+  }
+
+  /// ScreenPolicyScript after the header block: the signatures found; odkim.sig_ignore.
+  std::optional<Action> run_screen_script(Context& ctx) {
+    namespace lua = inkan::dkim::lua;
+    if (!cfg_->lua_screen) return std::nullopt;
+    lua::Message m = lua_message(ctx);
+    std::vector<std::size_t> index;  // SigView → field_index
+    if (verifier_) {
+      std::size_t n = 0;
+      for (const auto& f : headers_) {
+        if (!f.is("DKIM-Signature")) continue;
+        lua::SigView v;
+        if (auto sig = auth::dkim::parse_signature(f.value)) {
+          v.domain = sig->domain;
+          v.identity = sig->identity;
+        }
+        m.signatures.push_back(std::move(v));
+        index.push_back(n++);
+      }
+    }
+    if (auto stop = run_lua(ctx, *cfg_->lua_screen, lua::Hook::Screen, m, false)) return stop;
+    for (std::size_t i = 0; i < m.signatures.size(); ++i) {
+      if (m.signatures[i].ignored) lua_ignored_.insert(index[i]);
+    }
+    return std::nullopt;
+  }
+
+  /// libopendkim's DKIM_SIGERROR_* for a result (odkim.sig_result).
+  static int lua_sig_error(const auth::dkim::SignatureResult& r) {
+    namespace lua = inkan::dkim::lua;
+    using FK = auth::dkim::FailureKind;
+    if (r.reason == inkan::dkim::kReasonUnprotectedField) return lua::kSigErrorMbsFailed;
+    switch (r.failure) {
+      case FK::None: return lua::kSigErrorOk;
+      case FK::BodyHash:
+      case FK::Signature: return lua::kSigErrorBadSig;
+      case FK::Expired: return lua::kSigErrorExpired;
+      case FK::Future: return lua::kSigErrorFuture;
+      case FK::NoKey: return lua::kSigErrorNoKey;
+      case FK::KeyDns: return lua::kSigErrorKeyFail;
+      case FK::KeyRecord:
+        return r.reason.find("revoked") != std::string::npos ? lua::kSigErrorKeyRevoked : lua::kSigErrorKeyDecode;
+      case FK::WeakKey: return lua::kSigErrorKeyTooSmall;
+      case FK::WeakAlgorithm: return lua::kSigErrorInvalidA;
+      case FK::BodyLength: return lua::kSigErrorTooLargeL;
+      case FK::Syntax: return lua::kSigErrorUnknown;
+      case FK::NotChecked: return lua::kSigErrorUnknown;
+    }
+    return lua::kSigErrorUnknown;
+  }
+
+  /// FinalPolicyScript at EOM: results, then header/quarantine/reply/result effects. Runs once
+  /// per message. `apply` false (a message already being rejected): only the result counts.
+  std::optional<Action> run_final_script(Context& ctx, MessageOps& ops, bool apply = true) {
+    namespace lua = inkan::dkim::lua;
+    if (!cfg_->lua_final || lua_final_done_) return std::nullopt;
+    lua_final_done_ = true;
+    if (lua_body_) lua_body_->finish();
+    lua::Message m = lua_message(ctx);
+    if (verified_) {
+      // Signature handles in header order, ignored ones included (result "unknown").
+      std::vector<const auth::dkim::SignatureResult*> all;
+      for (const auto& r : lua_results_) all.push_back(&r);
+      for (const auto& r : lua_results_ignored_) all.push_back(&r);
+      std::sort(all.begin(), all.end(), [](auto* a, auto* b) { return a->field_index < b->field_index; });
+      for (const auto* r : all) {
+        lua::SigView v;
+        if (!r->domain.empty()) v.domain = r->domain;
+        if (!r->identity.empty()) v.identity = r->identity;
+        bool ign = lua_ignored_.count(r->field_index) > 0;
+        bool checked = !ign && r->failure != auth::dkim::FailureKind::NotChecked;
+        v.error = checked ? lua_sig_error(*r) : lua::kSigErrorUnknown;
+        v.bh = !checked || r->failure == auth::dkim::FailureKind::Syntax ? lua::kSigBhUntested
+               : r->failure == auth::dkim::FailureKind::BodyHash         ? lua::kSigBhMismatch
+               : r->result == auth::dkim::DkimResult::Pass || r->failure == auth::dkim::FailureKind::Signature ||
+                       r->failure == auth::dkim::FailureKind::BodyLength
+                   ? lua::kSigBhMatch
+                   : lua::kSigBhUntested;
+        if (lua_body_) {
+          auto sig = auth::dkim::parse_signature(nth_signature_value(r->field_index));
+          auto total = sig && sig->canon.body == auth::dkim::Canon::Relaxed ? lua_body_->relaxed : lua_body_->simple;
+          v.body_length = static_cast<std::int64_t>(total);
+          std::uint64_t covered = total;
+          if (sig && sig->body_length) covered = std::min<std::uint64_t>(total, *sig->body_length);
+          v.canon_length = static_cast<std::int64_t>(covered);
+        }
+        m.signatures.push_back(std::move(v));
+      }
+    }
+    if (auto stop = run_lua(ctx, *cfg_->lua_final, lua::Hook::Final, m, true)) return stop;
+    if (apply) {
+      for (const auto& [name, value] : m.add_headers) {
+        if (auto r = ops.insert_header(cfg_->s.header_index, name, lead(value)); !r) {
+          ctx.log().error(qid_ + ": " + printable(name) + " header add failed: " + r.error().reason);
+        }
+      }
+      for (const auto& [name, idx] : m.del_headers) {
+        if (auto r = ops.delete_header(name, idx); !r) {
+          ctx.log().error(qid_ + ": " + printable(name) + " header delete failed: " + r.error().reason);
+        }
+      }
+      if (m.quarantine) lua_quarantine_ = *m.quarantine;
+    }
+    if (m.result && *m.result != lua::kSmfisContinue && *m.result != lua::kSmfisAccept) {
+      ctx.summary().add("result", "script").add("smfis", std::to_string(*m.result));
+      return lua_result_action(*m.result, m.reply);
+    }
+    return std::nullopt;
+  }
+
+  /// The value of the n-th DKIM-Signature field (0 = top).
+  std::string nth_signature_value(std::size_t n) const {
+    for (const auto& f : headers_) {
+      if (f.is("DKIM-Signature") && n-- == 0) return f.value;
+    }
+    return {};
+  }
+
+  /// Canonical body lengths for odkim.sig_bodylength / sig_canonlength (final script only).
+  struct LuaBodyLength {
+    auth::dkim::BodyCanonicalizer simple_canon{auth::dkim::Canon::Simple};
+    auth::dkim::BodyCanonicalizer relaxed_canon{auth::dkim::Canon::Relaxed};
+    std::uint64_t simple = 0, relaxed = 0;
+    bool finished = false;
+    void feed(std::string_view b) {
+      simple_canon.feed(b, [this](std::string_view out) { simple += out.size(); });
+      relaxed_canon.feed(b, [this](std::string_view out) { relaxed += out.size(); });
+    }
+    void finish() {
+      if (finished) return;
+      finished = true;
+      simple_canon.finish([this](std::string_view out) { simple += out.size(); });
+      relaxed_canon.finish([this](std::string_view out) { relaxed += out.size(); });
+    }
+  };
+
+  std::vector<inkan::dkim::lua::Exported> lua_exports_;  ///< odkim.export values of this message
+  bool lua_verify_ = false;      ///< the setup script called odkim.verify
+  bool lua_final_done_ = false;  ///< the final script ran for this message
+  bool software_added_ = false;  ///< DKIM-Filter added for this message
+  std::set<std::size_t> lua_ignored_;  ///< DKIM-Signature indexes odkim.sig_ignore'd
+  std::vector<std::optional<std::int64_t>> lua_lengths_;  ///< odkim.sign signlen per request
+  std::optional<LuaBodyLength> lua_body_;
+  std::optional<std::string> lua_quarantine_;  ///< odkim.quarantine reason
+  std::vector<auth::dkim::SignatureResult> lua_results_, lua_results_ignored_;
+  std::string lua_domain_, lua_local_;  ///< the sender's domain / local part (get_fromdomain)
 
   std::shared_ptr<const DkimConfig> cfg_;
   KeyCache& keys_;
@@ -588,12 +1403,135 @@ class DkimSession final : public Session {
   std::size_t header_bytes_ = 0;
   std::size_t ar_count_ = 0, sig_count_ = 0;
   bool too_big_ = false, malformed_ = false;
+  std::string replace_error_;  ///< ReplaceRules hit a limit on this message (first reason)
   bool body_length_ = false;  ///< a recipient is in BodyLengthDB
   std::string qid_;
   bool verified_ = false, signing_ = false, bad_format_ = false;
   std::vector<auth::dkim::SignatureResult> last_results_;
   std::string sign_error_;
+  inkan::dkim::ErrorCapture capture_;
+  ReportSender& reports_;
+  std::string envfrom_;                    ///< MAIL FROM (Original-Mail-From)
+  std::optional<ReportBody> report_body_;  ///< canonical body of the top signature (r=y)
+  std::optional<PendingReport> report_;    ///< a failure report to hand to MTACommand at EOM
+
+  /* ---- failure reports ---- */
+
+  /// End of headers, SendReports on: the top signature (the one a failed message is
+  /// usually reported on) gets its canonical body kept when it asks for reports (r=y).
+  void start_report_capture() {
+    for (const auto& f : headers_) {
+      if (!f.is("DKIM-Signature")) continue;
+      if (!inkan::dkim::signature_requests_reports(f.raw_value())) return;
+      auto sig = auth::dkim::parse_signature(f.value);
+      if (!sig) return;
+      report_body_.emplace(sig->canon.body, sig->body_length);
+      return;
+    }
+  }
+
+  /// The signature a failure report or an rs= reply prefix is about, with its field.
+  struct ReportTarget {
+    const auth::dkim::SignatureResult* result;  ///< never null
+    const auth::mail::Field* field;             ///< its DKIM-Signature field in headers_, never null
+  };
+
+  /// The reported signature: the first checked one (libopendkim's dkim_getsignature), when it
+  /// names a domain, a resolver can look up its _report record and its DKIM-Signature field
+  /// asks for reports (r=y); nullopt otherwise.
+  std::optional<ReportTarget> primary_report_target(const std::vector<auth::dkim::SignatureResult>& results) const {
+    const auth::dkim::SignatureResult* primary = nullptr;
+    for (const auto& r : results) {
+      if (r.failure != auth::dkim::FailureKind::NotChecked) {
+        primary = &r;
+        break;
+      }
+    }
+    if (!primary || primary->domain.empty() || !cfg_->resolver) return std::nullopt;
+    std::size_t n = 0;
+    for (const auto& f : headers_) {
+      if (!f.is("DKIM-Signature") || n++ != primary->field_index) continue;
+      if (!inkan::dkim::signature_requests_reports(f.raw_value())) return std::nullopt;
+      return ReportTarget{primary, &f};
+    }
+    return std::nullopt;
+  }
+
+  /// End of message, the message failed (DKIMF_STATUS_BAD): collects what a report needs
+  /// when the reported signature (the first checked one, libopendkim's dkim_getsignature)
+  /// asked for one (r=y). Sent by send_report() after the verdict.
+  void prepare_report(Context& ctx, const std::vector<auth::dkim::SignatureResult>& results) {
+    auto target = primary_report_target(results);
+    if (!target) return;
+    const auth::dkim::SignatureResult* primary = target->result;
+    const auth::mail::Field* sigf = target->field;
+    const auto& s = cfg_->s;
+    PendingReport p;
+    auto& r = p.report;
+    r.from = s.report_address.empty() ? default_report_address() : s.report_address;
+    p.envelope_sender = report_envelope(r.from);
+    r.bcc = s.report_bcc_address;
+    char date[128] = {};
+    std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    localtime_r(&now, &tm);
+    std::strftime(date, sizeof date, "%a, %e %b %Y %H:%M:%S %z (%Z)", &tm);
+    r.date = date;
+    r.job_id = qid_.empty() ? ctx.queue_id() : qid_;
+    r.hostname = ctx.macro("j").value_or("unknown-host");
+    r.envelope_from = envfrom_;
+    if (r.envelope_from.size() >= 2 && r.envelope_from.front() == '<' && r.envelope_from.back() == '>') {
+      r.envelope_from = r.envelope_from.substr(1, r.envelope_from.size() - 2);
+    }
+    r.source_ip = ip_ ? ip_->to_string() : std::string();
+    r.message_id = "(none)";
+    for (const auto& f : headers_) {
+      if (f.is("Message-ID")) {
+        r.message_id = f.value;
+        break;
+      }
+    }
+    r.user_agent = std::string("inkan-dkim/") + INKAN_VERSION;
+    r.result = *primary;
+    if (auto sig = auth::dkim::parse_signature(sigf->value)) {
+      r.canonical_header = inkan::dkim::canonical_signed_headers(headers_, primary->field_index, sig->canon.header);
+    }
+    // The kept body is the top signature's: it is used when that one is reported.
+    if (report_body_ && primary->field_index == 0) r.canonical_body = report_body_->finish();
+    for (const auto& f : headers_) {
+      std::string v(f.raw_value());
+      std::string line = f.name + ":" + ((v.empty() || v.front() == ' ' || v.front() == '\t') ? "" : " ");
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        if (v[i] == '\r' && i + 1 < v.size() && v[i + 1] == '\n') continue;
+        line.push_back(v[i]);
+      }
+      r.header_fields.push_back(std::move(line));
+    }
+    p.mta_command = s.mta_command;
+    p.resolver = cfg_->resolver;
+    p.log = &ctx.log();
+    report_ = std::move(p);
+  }
+
+  /// A rejected or tempfailed bad signature with r=y: the reply starts with the signing
+  /// domain's rs= text, "<rs>: bad DKIM signature data" (opendkim.c dkimf_libstatus; lab:
+  /// opendkim 2.11 -t). Whatever SendReports says; the _report record is looked up here.
+  void add_report_prefix(Action& act, const std::vector<auth::dkim::SignatureResult>& results) {
+    auto target = primary_report_target(results);
+    if (!target) return;
+    auth::dns::Answer ans = cfg_->resolver->query("_report._domainkey." + target->result->domain, auth::dns::RType::TXT);
+    if (!ans.ok() || ans.txt.empty()) return;
+    if (auto rs = inkan::dkim::report_smtp_text(ans.txt.front().joined())) act.reply->text = *rs + ": " + act.reply->text;
+  }
+
+  /// After the verdict: hands a prepared report to the background sender (never in -t).
+  void send_report(Context&) {
+    if (!report_) return;
+    if (!cfg_->test_mode) reports_.send(std::move(*report_));
+    report_.reset();
+  }
 };
+
 
 /* ---------------- test mode (opendkim -t) ---------------- */
 
@@ -821,7 +1759,18 @@ int test_one_file(DkimSession& session, TestContext& ctx, std::istream& in, cons
     for (const auto& [name, value] : ctx.added) {
       if (!auth::config::iequals(name, "DKIM-Signature")) continue;
       any = true;
-      if (verbose < 2) std::printf("%s: %s:\n%s: %s\n", prog.c_str(), file.c_str(), name.c_str(), value.c_str());
+      if (verbose >= 2) continue;
+      // test.c prints through dkim_getsighdr() into `u_char hdr[DKIM_MAXHEADER + 1]` after
+      // "DKIM-Signature: " (room 4097 - 14 - 2 bytes with the NUL): a longer value (CRLF line
+      // ends; a huge z= can make one) is not printed. Values of 4080-4083 bytes cannot occur
+      // (the layout jumps from 4079 to 4084 there), so the exact boundary is not observable.
+      constexpr std::size_t kTestSigHeaderRoom = 4096 + 1 - 14 - 2;
+      const std::size_t crlf_len = value.size() + static_cast<std::size_t>(std::count(value.begin(), value.end(), '\n'));
+      if (crlf_len >= kTestSigHeaderRoom) {
+        std::fprintf(stderr, "%s: %s: dkim_getsighdr(): Resource unavailable\n", prog.c_str(), file.c_str());
+        continue;
+      }
+      std::printf("%s: %s:\n%s: %s\n", prog.c_str(), file.c_str(), name.c_str(), value.c_str());
     }
     if (!any) {
       std::printf("%s: %s: no signature added: %s\n", prog.c_str(), file.c_str(),
@@ -885,7 +1834,7 @@ class DkimApp final : public MilterApp {
     auto c = std::make_shared<DkimConfig>();
     if (!path.empty()) {
       bool yaml = format == ConfigFormat::Yaml;
-      c->s = auth::config::load_dkim_settings(path, yaml);
+      c->s = auth::config::load_dkim_settings(path, yaml, dataset_reader());
     } else {
       c->s.sign_headers = auth::config::opendkim_default_sign_headers();
       c->s.omit_headers = auth::config::opendkim_default_omit_headers();
@@ -894,6 +1843,22 @@ class DkimApp final : public MilterApp {
     auto h = inkan::dkim::build_host_lists(c->s);
     if (!h) throw ConfigError(path, 0, "", h.error().reason);
     c->hosts = std::move(*h);
+    // Lua policy scripts: read and compiled once per load; a syntax error is a start-up error
+    // (opendkim 2.11 crashes on one).
+    auto script = [&](const std::string& file, const char* option) -> std::shared_ptr<const inkan::dkim::lua::Script> {
+      if (file.empty()) return nullptr;
+      auto sc = inkan::dkim::lua::Script::load_file(file);
+      if (!sc) throw ConfigError(path, 0, option, sc.error().reason);
+      return *sc;
+    };
+    c->lua_setup = script(c->s.setup_script, "SetupPolicyScript");
+    c->lua_screen = script(c->s.screen_script, "ScreenPolicyScript");
+    c->lua_final = script(c->s.final_script, "FinalPolicyScript");
+    if (!c->s.replace_rules.empty()) {
+      auto rw = auth::config::HeaderRewriter::compile(c->s.replace_rules);
+      if (!rw) throw ConfigError(path, 0, "ReplaceRules", rw.error().reason);
+      c->rewriter = std::make_shared<const auth::config::HeaderRewriter>(std::move(*rw));
+    }
     if (c->s.authserv_id == "HOSTNAME") c->authserv_id = hostname();
     else c->authserv_id = c->s.authserv_id;
     if (!c->s.base_directory.empty() && !loaded_once_) {
@@ -946,6 +1911,7 @@ class DkimApp final : public MilterApp {
     c->resolver = resolver_;
     c->key_records = key_records_;
     for (const auto& w : c->s.warnings) log.warning(w);
+    for (const auto& w : resolver_notes_) log.warning(w);
     cfg_.set(std::move(c));
   }
 
@@ -954,8 +1920,11 @@ class DkimApp final : public MilterApp {
     load_config(path, format);
     auto c = std::make_shared<DkimConfig>(*cfg_.get());
     if (c->s.nameservers != old->s.nameservers || c->s.dns_timeout != old->s.dns_timeout ||
-        c->s.test_dns != old->s.test_dns) {
+        c->s.test_dns != old->s.test_dns || c->s.dnssec_resolver != old->s.dnssec_resolver) {
       make_resolver(c->s);
+      if (log_) {
+        for (const auto& w : resolver_notes_) log_->warning(w);
+      }
     }
     c->resolver = resolver_;
     c->key_records = key_records_;
@@ -966,7 +1935,7 @@ class DkimApp final : public MilterApp {
   }
 
   std::unique_ptr<Session> new_session(const ConnInfo& conn) override {
-    return std::make_unique<DkimSession>(cfg_.get(), keys_, conn);
+    return std::make_unique<DkimSession>(cfg_.get(), keys_, reports_, conn);
   }
 
   bool connect_may_decide() const noexcept override {
@@ -980,6 +1949,7 @@ class DkimApp final : public MilterApp {
 
  private:
   void make_resolver(const DkimSettings& s) {
+    resolver_notes_.clear();
     if (!s.test_dns.empty()) {
       // TestPublicKeys / TestDNSData: keys come from the configured records, not DNS.
       auto z = std::make_shared<auth::dns::ZoneResolver>();
@@ -993,8 +1963,22 @@ class DkimApp final : public MilterApp {
       o.tries = 2;
       o.timeout = std::chrono::milliseconds(s.dns_timeout * 1000 / 2);
     }
+    // TrustAnchorFile / dns.dnssec: resolver: ask for the AD bit and trust it (Postfix's model).
+    o.request_ad = s.dnssec_resolver;
     auto r = auth::dns::CaresResolver::create(o);
     if (!r) throw std::runtime_error("DNS resolver: " + r.error().reason);
+    if (s.dnssec_resolver) {
+      // Postfix's caveat (DNSSEC_README, smtp_dns_support_level): the AD bit is only as
+      // trustworthy as the path to the resolver (RFC 4035 §4.9.3, RFC 6840 §5.8).
+      for (const auto& ns : (*r)->servers()) {
+        if (!auth::dns::CaresResolver::nameserver_is_loopback(ns)) {
+          resolver_notes_.push_back("DNSSEC: resolver " + ns +
+                                    " is not on loopback: keys it marks authenticated (AD bit) are reported"
+                                    " 'secure' although nothing protects the path to it; use a validating"
+                                    " resolver on 127.0.0.1 or ::1");
+        }
+      }
+    }
     struct Stack final : auth::dns::Resolver {
       std::unique_ptr<auth::dns::CaresResolver> inner;
       std::unique_ptr<auth::dns::CachingResolver> cache;
@@ -1100,6 +2084,10 @@ class DkimApp final : public MilterApp {
       c->s.verify = true;
     }
     if (auto f = cl_.extra('F')) c->fixed_time = static_cast<std::int64_t>(*parse_unsigned(*f));
+    c->test_mode = true;
+    // dkimf_config_load opens PeerList only when not in test mode: the test "client"
+    // (127.0.0.1) is never a peer, so `-t` runs even when PeerList names localhost.
+    c->hosts.peers = auth::net::HostList{};
     try {
       make_resolver(c->s);
     } catch (const std::exception& e) {
@@ -1123,7 +2111,7 @@ class DkimApp final : public MilterApp {
     conn.peer.family = PeerAddress::Family::Inet;
     conn.peer.address = "127.0.0.1";
     std::shared_ptr<const DkimConfig> cfg = std::move(c);
-    DkimSession session(cfg, keys_, conn);
+    DkimSession session(cfg, keys_, reports_, conn);
     Action a = session.on_connect(ctx, conn);
     if (cl_.verbose > 1 || (cl_.verbose == 1 && a.verdict != Verdict::Continue)) {
       std::fprintf(stderr, "%s: mlfi_connect() returned %s\n", prog.c_str(), smfis_name(a.verdict));
@@ -1178,7 +2166,7 @@ class DkimApp final : public MilterApp {
     }
     std::optional<auth::config::Dataset> d;
     try {
-      d.emplace(auth::config::Dataset::open(spec, false, "-Q"));
+      d.emplace(auth::config::Dataset::open(spec, false, "-Q", dataset_reader()));
     } catch (const ConfigError& e) {
       std::fprintf(stderr, "%s: %s: dkimf_db_open(): %s\n", prog.c_str(), spec.c_str(), e.message().c_str());
       return kExSoftware;
@@ -1213,7 +2201,9 @@ class DkimApp final : public MilterApp {
   CommandLine cl_;
   Snapshot<DkimConfig> cfg_;
   KeyCache keys_;
+  ReportSender reports_;
   std::shared_ptr<auth::dns::Resolver> resolver_;
+  std::vector<std::string> resolver_notes_;  ///< start-up warnings of make_resolver (DNSSEC path)
   std::shared_ptr<auth::dkim::KeyCache> key_records_ = std::make_shared<auth::dkim::KeyCache>();
   Logger* log_ = nullptr;
   bool loaded_once_ = false;

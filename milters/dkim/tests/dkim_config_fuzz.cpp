@@ -41,6 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)auth::config::select_signing_keys(s, local, domain, &err);
     (void)inkan::dkim::should_remove_ar(parts[4], "mx.example", s);
     (void)inkan::dkim::build_host_lists(s);
+    // ReplaceRules loaded from the tables' bytes, applied to the AR part as a field value.
+    if (auto rw = auth::config::HeaderRewriter::compile(s.replace_rules); rw) (void)rw->apply(parts[4]);
   } catch (const auth::config::ConfigError&) {
   }
   return 0;

@@ -8,41 +8,15 @@
 #
 # usage: test_mode_test.sh /path/to/inkan-dkim [/usr/sbin/opendkim]
 set -u
-BIN=$(readlink -f "$1")
-OD=${2:-/usr/sbin/opendkim}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-status=0
-checks=0
+source "$(dirname "$0")/testlib.sh"
+testlib_init "$1" "${2:-}"
 
-fail() { echo "FAIL: $*"; status=1; }
-# expect_eq NAME GOT WANT
-expect_eq() {
-  checks=$((checks + 1))
-  if [ "$2" != "$3" ]; then
-    fail "$1"
-    echo "  got:  $(printf '%q' "$2")"
-    echo "  want: $(printf '%q' "$3")"
-  fi
-}
-# expect_has NAME HAYSTACK NEEDLE
-expect_has() {
-  checks=$((checks + 1))
-  case "$2" in
-    *"$3"*) ;;
-    *) fail "$1"; echo "  in:   $(printf '%q' "$2")"; echo "  want: $(printf '%q' "$3")" ;;
-  esac
-}
-crlf() { sed 's/\r\{0,1\}$/\r/'; }
+P=$(testlib_genkey "$T/sel.private")
+{ echo '# test keys'; testlib_keyline example.org "$P"; } > "$T/keys"
 
-openssl genrsa -traditional -out "$T/sel.private" 2048 2>/dev/null || openssl genrsa -out "$T/sel.private" 2048 2>/dev/null
-chmod 600 "$T/sel.private"
-P=$(openssl rsa -in "$T/sel.private" -pubout -outform DER 2>/dev/null | base64 -w0)
-printf '# test keys\nsel._domainkey.example.org v=DKIM1; k=rsa; p=%s\n' "$P" > "$T/keys"
-
-printf 'From: a@example.org\nTo: b@example.com\nDate: Mon, 1 Jan 2024 00:00:00 +0000\nSubject: hello\n\nbody line\n' | crlf > "$T/m.eml"
+testlib_message > "$T/m.eml"
 printf 'Mode s\nDomain example.org\nSelector sel\nKeyFile %s\nCanonicalization relaxed/relaxed\n' "$T/sel.private" > "$T/sign.conf"
-printf 'Mode v\nTestPublicKeys %s\nAuthservID test.host\n' "$T/keys" > "$T/verify.conf"
+testlib_verify_conf "$T/keys" > "$T/verify.conf"
 cd "$T" || exit 1
 
 ## Signing with a fixed time (-F): deterministic, t= as given.
@@ -145,8 +119,6 @@ expect_eq "IgnoreMalformedMail" "$("$BIN" -x ignore.conf -vv -t nofrom.eml 2>/de
 
 ## Minimum (-L) on an l= signature (made with dkimpy) followed by appended text:
 ## l=11 ("body line\r\n") of a 26-byte canonical body.
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3  # Debian's python3-dkim lives there
 if "$PY" -c 'import dkim' 2>/dev/null; then
   "$PY" - <<'EOF'
 import dkim
@@ -216,14 +188,11 @@ fi
 ## BodyLengthDB, SenderMacro, SelectCanonicalizationHeader.
 # Test mode's recipient is <recipient@example.com> and every macro reads "DEBUG-<name>" (as
 # opendkim's test.c), so SenderMacro "m@example.net" yields the sender DEBUG-m@example.net.
-P2=$(openssl rsa -in "$T/sel.private" -pubout -outform DER 2>/dev/null | base64 -w0)
-printf 'sel._domainkey.example.net v=DKIM1; k=rsa; p=%s\n' "$P2" >> "$T/keys"
+testlib_keyline example.net "$(testlib_pubkey "$T/sel.private")" >> "$T/keys"
 printf 'Mode s\nSelector sel\nKeyFile %s/sel.private\nRequireSafeKeys no\n' "$T" > base.conf
 printf 'From: a@example.org\nTo: b@example.com\nX-Canonicalization: relaxed/relaxed\nSubject: hello\n\nbody line\n' | crlf > xc.eml
 # signed_with CONF MSG OUT: sign MSG (test mode, fixed time), write the signed message to OUT
 signed_with() { { "$BIN" -x "$1" -F 1700000000 -t "$2" | tail -n +2 | crlf; cat "$2"; } > "$3"; }
-# od_t ARGS...: opendkim -t output as inkan-dkim prints it (LF line ends, program name)
-od_t() { "$OD" "$@" 2>&1 | tr -d '\r' | sed 's/^opendkim:/inkan-dkim:/'; }
 
 # BodyLengthDB: opendkim.c dkimf_checkbldb keys (user@host, *@host, user@.parent, *@.parent,
 # user@*, *), case-insensitive; a bare domain is not a key. l= = canonical body length.
@@ -326,13 +295,13 @@ expect_eq "TrustSignaturesFrom: third-party signature still verifies" "$("$BIN" 
   "$(od_t -x tsf.conf -t tps.eml)"
 
 # Over the milter protocol (milter-client of the same build tree): a real {auth_authen}.
-MC=${MILTER_CLIENT:-$(dirname "$BIN")/../../tests/milterclient/milter-client}
 if [ -x "$MC" ]; then
   { cat net.conf; printf 'Mode sv\nSenderMacro auth_authen\nBodyLengthDB csl:*@lists.example\nSocket local:%s/m.sock\n' "$T"
     printf 'TestPublicKeys %s/keys\nAuthservID test.host\nInternalHosts 10.9.9.9\n' "$T"; } > daemon.conf
   "$BIN" -x daemon.conf -f >"$T/daemon.log" 2>&1 &
   dpid=$!
-  for _ in $(seq 100); do [ -S "$T/m.sock" ] && break; sleep 0.05; done
+  PIDS+=("$dpid")
+  testlib_wait_socket "$T/m.sock"
   mc() { "$MC" -s "unix:$T/m.sock" -D mail:auth_type=PLAIN "$@"; }
   out=$(mc -D mail:auth_authen=alice@example.net m.eml)
   expect_has "milter: macro sender signs d=example.net" "$out" "d=example.net; s=sel;"
@@ -348,7 +317,7 @@ if [ -x "$MC" ]; then
   case "$(mc -D mail:auth_authen= m.eml)" in *DKIM-Signature*) fail "milter: empty macro falls back to From: must not sign" ;; esac
   expect_has "milter: unparsable macro" "$(mc -D mail:auth_authen=alice m.eml)" \
     "dkim=permerror (bad message/signature format)"
-  kill "$dpid"; wait "$dpid" 2>/dev/null
+  testlib_stop "$dpid"
   # ChangeRootDirectory (root only): bound outside, chroot into an empty jail, then nobody.
   # The KeyFile (root's, mode 600, outside the jail) was loaded before: signing still works.
   if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
@@ -360,14 +329,22 @@ UserID nobody
 ' "$T" "$T"; } > jail.conf
     "$BIN" -x jail.conf -f >"$T/jail.log" 2>&1 &
     jpid=$!
-    for _ in $(seq 100); do [ -S "$T/j.sock" ] && break; sleep 0.05; done
+    PIDS+=("$jpid")
+    testlib_wait_socket "$T/j.sock"
     expect_eq "chroot: the daemon's root is the jail" "$(readlink "/proc/$jpid/root")" "$T/jail"
     expect_has "chroot: signs with the key loaded before" "$("$MC" -s "unix:$T/j.sock" m.eml)" "d=example.org; s=sel;"
-    kill "$jpid"; wait "$jpid" 2>/dev/null
+    testlib_stop "$jpid"
   fi
 else
   echo "note: $MC not built, milter-protocol SenderMacro cases skipped"
 fi
 
-echo "$checks checks, $([ $status = 0 ] && echo 'all passed' || echo 'FAILURES')"
-exit $status
+## PeerList is not loaded in test mode (dkimf_config_load: `!testmode`): a PeerList naming
+## the test client 127.0.0.1 must not stop -t.
+{ cat verify.conf; printf 'PeerList 127.0.0.1,localhost\n'; } > peer.conf
+out=$("$BIN" -x peer.conf -t signed.eml 2>&1); rc=$?
+expect_eq "PeerList in -t: rc" "$rc" 0
+expect_eq "PeerList in -t: same as without" "$out" "$("$BIN" -x verify.conf -t signed.eml 2>&1)"
+[ -x "$OD" ] && expect_eq "PeerList in -t: as opendkim" "$out" "$(od_t -x peer.conf -t signed.eml)"
+
+testlib_finish
