@@ -555,17 +555,7 @@ class DkimSession final : public Session {
       }
       if (!requests_.empty() && !lua_setup) {
         signing_ = true;
-        // StrictHeaders: libopendkim's dkim_eoh_sign refuses the header block
-        // (DKIM_STAT_SYNTAX): no signature, "dkim=permerror (bad message/signature format)"
-        // (lab: opendkim 2.11 -t, "no signature added: multiple Date: header fields present").
-        if (s.strict_headers) {
-          if (auto ok = auth::dkim::check_strict_headers(headers_); !ok) {
-            sign_error_ = ok.error().reason;
-            ctx.log().info(qid_ + ": StrictHeaders: " + printable(sign_error_, 200));
-            bad_format_ = true;
-            return Action::cont();
-          }
-        }
+        if (strict_headers_refuse(ctx)) return Action::cont();
         Action a = start_signing(ctx);
         if (a.verdict == Verdict::Continue) {
           if (auto stop = run_screen_script(ctx)) return *stop;  // runs for signed mail too (no signatures)
@@ -596,14 +586,7 @@ class DkimSession final : public Session {
       if (!requests_.empty() && !s.sign) return Action::accept();  // opendkim: signing mode disabled
       if (!requests_.empty()) {
         signing_ = true;
-        if (s.strict_headers) {
-          if (auto ok = auth::dkim::check_strict_headers(headers_); !ok) {
-            sign_error_ = ok.error().reason;
-            ctx.log().info(qid_ + ": StrictHeaders: " + printable(sign_error_, 200));
-            bad_format_ = true;
-            return Action::cont();
-          }
-        }
+        if (strict_headers_refuse(ctx)) return Action::cont();
         Action a = start_signing(ctx);
         if (a.verdict != Verdict::Continue || !lua_verify_ || !s.verify) {
           if (a.verdict == Verdict::Continue) {
@@ -1455,6 +1438,19 @@ class DkimSession final : public Session {
       return ReportTarget{primary, &f};
     }
     return std::nullopt;
+  }
+
+  /// StrictHeaders: libopendkim's dkim_eoh_sign refuses the header block (DKIM_STAT_SYNTAX):
+  /// no signature, "dkim=permerror (bad message/signature format)" (lab: opendkim 2.11 -t,
+  /// "no signature added: multiple Date: header fields present"). True when it refused.
+  bool strict_headers_refuse(Context& ctx) {
+    if (!cfg_->s.strict_headers) return false;
+    auto ok = auth::dkim::check_strict_headers(headers_);
+    if (ok) return false;
+    sign_error_ = ok.error().reason;
+    ctx.log().info(qid_ + ": StrictHeaders: " + printable(sign_error_, 200));
+    bad_format_ = true;
+    return true;
   }
 
   /// End of message, the message failed (DKIMF_STATUS_BAD): collects what a report needs
