@@ -13,6 +13,7 @@
 #include "auth/dkim/verifier.h"
 #include "auth/dns/zone.h"
 #include "auth/mail/header.h"
+#include "unit/dkim/test_util.h"
 
 namespace auth::dkim {
 namespace {
@@ -28,16 +29,9 @@ const std::string kMessage =
     "\r\n"
     "body\r\n";
 
-const crypto::PrivateKey& rsa_key() {
-  static const crypto::PrivateKey k = [] {
-    auto r = crypto::PrivateKey::generate_rsa(2048);
-    if (!r) std::abort();
-    return *r;
-  }();
-  return k;
-}
+const crypto::PrivateKey& rsa_key() { return dkim_test::generated_rsa_key(); }
 const crypto::PrivateKey& ed_key() {
-  static const crypto::PrivateKey k = *crypto::PrivateKey::from_ed25519_seed(std::string(32, 'z'));
+  static const crypto::PrivateKey k = dkim_test::ed25519_key('z');
   return k;
 }
 

@@ -34,16 +34,9 @@ const std::string kMessage =
     "\r\n"
     "Hi.\r\n";
 
-const crypto::PrivateKey& rsa_key() {
-  static const crypto::PrivateKey k = [] {
-    auto r = crypto::PrivateKey::generate_rsa(2048);
-    if (!r) std::abort();
-    return *r;
-  }();
-  return k;
-}
+const crypto::PrivateKey& rsa_key() { return dkim_test::generated_rsa_key(); }
 const crypto::PrivateKey& ed_key() {
-  static const crypto::PrivateKey k = *crypto::PrivateKey::from_ed25519_seed(std::string(32, 'o'));
+  static const crypto::PrivateKey k = dkim_test::ed25519_key('o');
   return k;
 }
 
