@@ -58,7 +58,10 @@ endfunction()
 # the C libraries (libc, libcrypto, c-ares, libidn2, libmilter) stay shared.
 function(inkan_daemon target)
   if(INKAN_STATIC_CXX_RUNTIME)
-    target_link_options(${target} PRIVATE -static-libstdc++ -static-libgcc)
+    # --as-needed: g++ adds -lm to every C++ link; a daemon that calls nothing in libm (inkan-dkim
+    # reaches it through milters/dkim/lazy_libm.cpp) then does not load it at start.
+    # --gc-sections: with -ffunction-sections (CMakeLists.txt) the unused code is left out.
+    target_link_options(${target} PRIVATE -static-libstdc++ -static-libgcc -Wl,--as-needed -Wl,--gc-sections)
     # RELR (glibc >= 2.36, binutils >= 2.38): the relative relocations of the code linked in
     # above are packed, so ld.so reads a few KiB instead of ~24 bytes per pointer at start.
     include(CheckLinkerFlag)
