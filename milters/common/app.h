@@ -84,6 +84,14 @@ class MessageOps {
   virtual auth::Result<void> delete_header(std::string_view name, int index) = 0;
   /// Replaces the body (may be called repeatedly, each call appends). Needs change_body.
   virtual auth::Result<void> replace_body(std::span<const unsigned char> chunk) = 0;
+  /// Adds an envelope recipient (SMFIR_ADDRCPT; libmilter smfi_addrcpt), sent as given
+  /// ("a@example.org" or "<a@example.org>"). Needs Needs::add_rcpt granted by the MTA.
+  /// Errors: Invalid for an empty address or one with CR, LF or NUL; Internal when the
+  /// action was not negotiated (or the connection is lost).
+  virtual auth::Result<void> add_recipient(std::string_view rcpt) = 0;
+  /// Removes an envelope recipient (SMFIR_DELRCPT; smfi_delrcpt): `rcpt` as the MTA sent it
+  /// in RCPT TO, brackets optional. Needs Needs::delete_rcpt granted. Errors as add_recipient.
+  virtual auth::Result<void> delete_recipient(std::string_view rcpt) = 0;
   /// Tells the MTA we are still working (resets its timeout) during a long EOM.
   virtual void progress() = 0;
 };

@@ -41,7 +41,7 @@ constexpr char kAbort = 'A', kBody = 'B', kConnect = 'C', kMacro = 'D', kEob = '
                kRcpt = 'R', kData = 'T', kUnknown = 'U';
 }
 namespace rep {
-constexpr char kAddRcpt = '+', kAccept = 'a', kReplBody = 'b', kContinue = 'c', kDiscard = 'd',
+constexpr char kAddRcpt = '+', kDelRcpt = '-', kAccept = 'a', kReplBody = 'b', kContinue = 'c', kDiscard = 'd',
                kAddHeader = 'h', kInsHeader = 'i', kChgHeader = 'm', kProgress = 'p', kQuarantine = 'q',
                kReject = 'r', kSkip = 's', kTempfail = 't', kReplyCode = 'y';
 }
@@ -169,6 +169,16 @@ class Connection final : public MtaLink {
   bool replacebody(const unsigned char* p, std::size_t n) override {
     if (!eom_ || (actions_ & flags::kChangeBody) == 0) return false;
     packet(rep::kReplBody, std::string_view(reinterpret_cast<const char*>(p), n));
+    return true;
+  }
+  bool addrcpt(const std::string& rcpt) override {
+    if (!eom_ || (actions_ & flags::kAddRcpt) == 0) return false;
+    packet(rep::kAddRcpt, rcpt + '\0');
+    return true;
+  }
+  bool delrcpt(const std::string& rcpt) override {
+    if (!eom_ || (actions_ & flags::kDeleteRcpt) == 0) return false;
+    packet(rep::kDelRcpt, rcpt + '\0');
     return true;
   }
   void progress() override {

@@ -27,6 +27,9 @@ class MtaLink {
   /// `value` nullptr deletes the field.
   virtual bool chgheader(const std::string& name, int index, const std::string* value) = 0;
   virtual bool replacebody(const unsigned char* p, std::size_t n) = 0;
+  /// SMFIR_ADDRCPT / SMFIR_DELRCPT: the address as the MTA is to take it ("a@b" or "<a@b>").
+  virtual bool addrcpt(const std::string& rcpt) = 0;
+  virtual bool delrcpt(const std::string& rcpt) = 0;
   virtual void progress() = 0;
 };
 

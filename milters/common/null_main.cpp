@@ -14,6 +14,10 @@
 //   NoReplyEnvelope / no_reply_envelope  connect, MAIL and RCPT without replies (SMFIP_NR_*), the
 //                                 way inkan-dkim negotiates them (default no; read at start)
 //   AcceptPeers  / accept_peers   addresses accepted at connect, connection left untouched
+//   AddRecipients / add_recipients        envelope recipients added to every message at end of
+//   DeleteRecipients / delete_recipients  message (SMFIR_ADDRCPT) / removed (SMFIR_DELRCPT);
+//                                 blank- or comma-separated; a change the MTA did not grant
+//                                 is logged and the message still accepted (read at start)
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
@@ -39,7 +43,25 @@ struct NullConfig {
   /// AcceptPeers: client addresses accepted at connect (the whole connection untouched, as
   /// inkan-dkim's PeerList). Blank- or comma-separated, matched exactly.
   std::vector<std::string> accept_peers;
+  /// AddRecipients / DeleteRecipients: envelope changes at end of message (SMFIR_ADDRCPT,
+  /// SMFIR_DELRCPT); SMFIF_ADDRCPT / SMFIF_DELRCPT are asked for when a list is set at start.
+  std::vector<std::string> add_recipients, delete_recipients;
 };
+
+/// Splits a blank- or comma-separated list.
+std::vector<std::string> split_list(const std::string& value) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char ch : value + " ") {
+    if (ch == ' ' || ch == '\t' || ch == ',') {
+      if (!cur.empty()) out.push_back(cur);
+      cur.clear();
+    } else {
+      cur.push_back(ch);
+    }
+  }
+  return out;
+}
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -70,16 +92,11 @@ void apply_option(NullConfig& c, const std::string& file, std::size_t line, cons
     if (!b) throw ConfigError(file, line, name, "illegal value");
     c.no_reply_envelope = *b;
   } else if (iequals(name, "AcceptPeers") || iequals(name, "accept_peers")) {
-    c.accept_peers.clear();
-    std::string cur;
-    for (char ch : value + " ") {
-      if (ch == ' ' || ch == '\t' || ch == ',') {
-        if (!cur.empty()) c.accept_peers.push_back(cur);
-        cur.clear();
-      } else {
-        cur.push_back(ch);
-      }
-    }
+    c.accept_peers = split_list(value);
+  } else if (iequals(name, "AddRecipients") || iequals(name, "add_recipients")) {
+    c.add_recipients = split_list(value);
+  } else if (iequals(name, "DeleteRecipients") || iequals(name, "delete_recipients")) {
+    c.delete_recipients = split_list(value);
   } else {
     throw ConfigError(file, line, name, "unrecognized parameter");
   }
@@ -183,10 +200,20 @@ class NullSession final : public Session {
     std::string value = conn_.header_leading_space ? " " + cfg_->header_value : cfg_->header_value;
     auto r = ops.add_header(cfg_->header_name, value);
     if (!r) throw std::runtime_error("adding " + cfg_->header_name + ": " + r.error().reason);
+    long long rcpt_changes = 0;
+    for (const auto& a : cfg_->add_recipients) {
+      if (auto e = ops.add_recipient(a); e) ++rcpt_changes;
+      else ctx.log().error(ctx.queue_id() + ": adding recipient " + printable(a) + ": " + e.error().reason);
+    }
+    for (const auto& a : cfg_->delete_recipients) {
+      if (auto e = ops.delete_recipient(a); e) ++rcpt_changes;
+      else ctx.log().error(ctx.queue_id() + ": deleting recipient " + printable(a) + ": " + e.error().reason);
+    }
     LogLine& l = ctx.summary();
     l.add("from", from_).add("rcpts", static_cast<long long>(rcpts_)).add("headers", static_cast<long long>(headers_));
     l.add("body", static_cast<long long>(body_bytes_)).add("chunks", static_cast<long long>(chunks_));
     if (auto a = ctx.macro("{auth_authen}")) l.add("auth", *a);
+    if (rcpt_changes > 0) l.add("rcpt_changes", rcpt_changes);
     l.add("result", "ok");
     ctx.metrics().count_verdict("ok");
     reset();
@@ -245,6 +272,8 @@ class NullApp final : public MilterApp {
       // Before the first connection (load_config runs before any thread): the steps to
       // negotiate. A reload changes the rest of the configuration, not these.
       info_.needs.no_reply_connect = info_.needs.no_reply_mail = info_.needs.no_reply_rcpt = c->no_reply_envelope;
+      info_.needs.add_rcpt = !c->add_recipients.empty();
+      info_.needs.delete_rcpt = !c->delete_recipients.empty();
       loaded_ = true;
     }
     cfg_.set(std::move(c));

@@ -34,6 +34,9 @@ Negotiated negotiate(unsigned long offered_actions, unsigned long offered_protoc
       r.missing += w.name;
     }
   }
+  /* Optional actions: asked for when offered. */
+  if (n.add_rcpt && (offered_actions & flags::kAddRcpt) != 0) r.actions |= flags::kAddRcpt;
+  if (n.delete_rcpt && (offered_actions & flags::kDeleteRcpt) != 0) r.actions |= flags::kDeleteRcpt;
 
   /* Steps: decline those we do not need, when the MTA can leave them out. */
   struct Step {

@@ -60,6 +60,12 @@ struct Needs {
   bool change_headers = false;  ///< smfi_chgheader (also needed to delete a header)
   bool quarantine = false;
   bool change_body = false;
+  /// Envelope recipient changes (SMFIF_ADDRCPT / SMFIF_DELRCPT). Optional, unlike the four
+  /// above: requested only when the MTA offers them, and an MTA that does not is no reason to
+  /// give every message the default action — MessageOps::add_recipient / delete_recipient
+  /// then fail (Negotiated::actions tells which were granted).
+  bool add_rcpt = false;
+  bool delete_rcpt = false;
   /* Steps it wants to see; the others are negotiated away when the MTA allows. */
   bool connect = true;
   bool helo = false;
@@ -109,7 +115,8 @@ struct Negotiated {
 /// Computes our answer to SMFIC_OPTNEG from the MTA's offer (f0 actions, f1 protocol).
 /// A step we do not need is declined only if the MTA offers to leave it out; features
 /// (leading space, skip) are requested only if offered. Missing *actions* we need make the
-/// result !ok: the glue then answers with the default action for every message.
+/// result !ok: the glue then answers with the default action for every message (the optional
+/// recipient changes are only asked for when offered).
 Negotiated negotiate(unsigned long offered_actions, unsigned long offered_protocol,
                      const Needs& needs) noexcept;
 

@@ -53,6 +53,8 @@ static_assert(flags::kAddHeaders == SMFIF_ADDHDRS);
 static_assert(flags::kChangeBody == SMFIF_CHGBODY);
 static_assert(flags::kChangeHeaders == SMFIF_CHGHDRS);
 static_assert(flags::kQuarantine == SMFIF_QUARANTINE);
+static_assert(flags::kAddRcpt == SMFIF_ADDRCPT);
+static_assert(flags::kDeleteRcpt == SMFIF_DELRCPT);
 static_assert(flags::kSetSymList == SMFIF_SETSYMLIST);
 static_assert(steps::kNoConnect == SMFIP_NOCONNECT);
 static_assert(steps::kNoHelo == SMFIP_NOHELO);
@@ -474,9 +476,28 @@ class LinkMessageOps final : public MessageOps {
     } while (off < chunk.size());
     return auth::ok();
   }
+  auth::Result<void> add_recipient(std::string_view rcpt) override {
+    if (auto r = check_rcpt(rcpt); !r) return r;
+    if (!link_.addrcpt(std::string(rcpt))) return refused("addrcpt");
+    return auth::ok();
+  }
+  auth::Result<void> delete_recipient(std::string_view rcpt) override {
+    if (auto r = check_rcpt(rcpt); !r) return r;
+    if (!link_.delrcpt(std::string(rcpt))) return refused("delrcpt");
+    return auth::ok();
+  }
   void progress() override { link_.progress(); }
 
  private:
+  /// An address goes out as one NUL-terminated string: no NUL, and no line breaks that a
+  /// queue file or a log could take for a record boundary.
+  static auth::Result<void> check_rcpt(std::string_view rcpt) {
+    if (rcpt.empty()) return auth::fail(auth::ErrorCode::Invalid, "empty recipient address");
+    if (rcpt.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
+      return auth::fail(auth::ErrorCode::Invalid, "recipient address contains CR, LF or NUL");
+    }
+    return auth::ok();
+  }
   static auth::Result<std::string> check(std::string_view name, std::string_view value) {
     if (auto r = validate_header_name(name); !r) return auth::fail(r.error());
     return normalize_header_value(value);
@@ -524,6 +545,14 @@ class SmfiLink final : public MtaLink {
   bool replacebody(const unsigned char* p, std::size_t n) override {
     // libmilter takes a non-const pointer but only reads it.
     return smfi_replacebody(ctx_, const_cast<unsigned char*>(p), static_cast<int>(n)) == MI_SUCCESS;
+  }
+  bool addrcpt(const std::string& rcpt) override {
+    std::string r = rcpt;
+    return smfi_addrcpt(ctx_, r.data()) == MI_SUCCESS;
+  }
+  bool delrcpt(const std::string& rcpt) override {
+    std::string r = rcpt;
+    return smfi_delrcpt(ctx_, r.data()) == MI_SUCCESS;
   }
   void progress() override { smfi_progress(ctx_); }
 
@@ -918,7 +947,8 @@ int run_milter(MilterApp& app, int argc, char** argv) {
   desc.xxfi_name = milter_name.data();
   desc.xxfi_version = SMFI_VERSION;
   desc.xxfi_flags = (info.needs.add_headers ? SMFIF_ADDHDRS : 0) | (info.needs.change_headers ? SMFIF_CHGHDRS : 0) |
-                    (info.needs.quarantine ? SMFIF_QUARANTINE : 0) | (info.needs.change_body ? SMFIF_CHGBODY : 0);
+                    (info.needs.quarantine ? SMFIF_QUARANTINE : 0) | (info.needs.change_body ? SMFIF_CHGBODY : 0) |
+                    (info.needs.add_rcpt ? SMFIF_ADDRCPT : 0) | (info.needs.delete_rcpt ? SMFIF_DELRCPT : 0);
   desc.xxfi_connect = cb_connect;
   desc.xxfi_helo = cb_helo;
   desc.xxfi_envfrom = cb_envfrom;

@@ -47,6 +47,8 @@ int eom(MtaLink& l) noexcept {
   l.chgheader("Subject", 1, &v);
   l.chgheader("X-Old", 1, nullptr);
   l.quarantine("fuzz");
+  l.addrcpt("<fuzz@example.org>");
+  l.delrcpt("rcpt@example.org");
   l.progress();
   return 3;  // SMFIS_ACCEPT
 }

@@ -231,6 +231,57 @@ TEST_F(NullMilter, AddsHeaderAtEndOfMessageOverTcp) {
       << d->log();
 }
 
+TEST_F(NullMilter, RecipientChangesAtEndOfMessage) {
+  // SMFIR_ADDRCPT ('+') and SMFIR_DELRCPT ('-'), each a NUL-terminated address (the client
+  // keeps it in `name`, ESMTP arguments in `value`), after the
+  // header change and before the final accept; SMFIF_ADDRCPT / SMFIF_DELRCPT negotiated.
+  write_file(conf_, "Syslog no\nSocket " + spec_ +
+                        "\nAddRecipients <audit@example.org>, archive@example.org\nDeleteRecipients <bob@example.org>\n");
+  auto d = start();
+  auto c = Client::connect(postfix_spec());
+  ASSERT_TRUE(c) << c.error().reason;
+  auto n = c->negotiate();
+  ASSERT_TRUE(n) << n.error().reason;
+  EXPECT_EQ(n->actions, 0x01u | 0x04u | 0x08u) << "ADDHDRS, ADDRCPT, DELRCPT";
+  for (int i = 0; i < 3; ++i) {  // several messages on one connection stay in step
+    auto r = run_on(*c, sample_transaction("RC" + std::to_string(i)), i == 0);
+    ASSERT_TRUE(r) << r.error().reason;
+    EXPECT_EQ(r->final.code, 'a');
+    ASSERT_EQ(r->modifications.size(), 4u);
+    EXPECT_EQ(r->modifications[0].kind, Modification::Kind::AddHeader);
+    EXPECT_EQ(r->modifications[1].kind, Modification::Kind::AddRcpt);
+    EXPECT_EQ(r->modifications[1].name, "<audit@example.org>");
+    EXPECT_EQ(r->modifications[2].kind, Modification::Kind::AddRcpt);
+    EXPECT_EQ(r->modifications[2].name, "archive@example.org");
+    EXPECT_EQ(r->modifications[3].kind, Modification::Kind::DeleteRcpt);
+    EXPECT_EQ(r->modifications[3].name, "<bob@example.org>");
+  }
+  (void)c->quit();
+  EXPECT_TRUE(d->wait_log("RC2: from=<sender@example.net> rcpts=1 headers=4 body=8 chunks=1 auth=alice rcpt_changes=3 result=ok"))
+      << d->log();
+}
+
+TEST_F(NullMilter, RecipientChangesNotOfferedAreRefusedNotSent) {
+  // An MTA that offers no recipient changes: nothing asked for, nothing sent (a packet the MTA
+  // did not allow would end the session), the refusal logged, the message still accepted.
+  write_file(conf_, "Syslog no\nSocket " + spec_ + "\nAddRecipients audit@example.org\nDeleteRecipients bob@example.org\n");
+  auto d = start();
+  auto c = Client::connect(postfix_spec());
+  ASSERT_TRUE(c) << c.error().reason;
+  auto n = c->negotiate(wire::kAllActions & ~(0x04u | 0x08u));
+  ASSERT_TRUE(n) << n.error().reason;
+  EXPECT_EQ(n->actions, 0x01u);
+  auto r = run_on(*c, sample_transaction("RN1"), true);
+  ASSERT_TRUE(r) << r.error().reason;
+  EXPECT_EQ(r->final.code, 'a');
+  ASSERT_EQ(r->modifications.size(), 1u);
+  EXPECT_EQ(r->modifications[0].kind, Modification::Kind::AddHeader);
+  (void)c->quit();
+  EXPECT_TRUE(d->wait_log("RN1: adding recipient audit@example.org: addrcpt failed (action not negotiated")) << d->log();
+  EXPECT_TRUE(d->wait_log("RN1: deleting recipient bob@example.org: delrcpt failed")) << d->log();
+  EXPECT_TRUE(d->wait_log("RN1: from=<sender@example.net> rcpts=1 headers=4 body=8 chunks=1 auth=alice result=ok")) << d->log();
+}
+
 TEST_F(NullMilter, WithoutLeadingSpaceTheValueHasNone) {
   auto d = start();
   auto c = Client::connect(spec_);  // libmilter form works too

@@ -91,6 +91,46 @@ TEST(Negotiate, MissingActionIsReported) {
   EXPECT_EQ(r.actions, flags::kAddHeaders);
 }
 
+struct RcptCase {
+  bool add, del;
+  unsigned long offered;
+  unsigned long want;  ///< actions granted
+};
+class NegotiateRcpt : public testing::TestWithParam<RcptCase> {};
+
+TEST_P(NegotiateRcpt, OptionalRecipientChangesAskedForOnlyWhenOffered) {
+  const auto& c = GetParam();
+  Needs n;
+  n.add_headers = true;
+  n.add_rcpt = c.add;
+  n.delete_rcpt = c.del;
+  auto r = negotiate(c.offered, kPostfixProtocol, n);
+  EXPECT_TRUE(r.ok) << "an MTA without them is no negotiation failure";
+  EXPECT_TRUE(r.missing.empty()) << r.missing;
+  EXPECT_EQ(r.actions, c.want);
+}
+
+constexpr unsigned long kAdd = flags::kAddRcpt, kDel = flags::kDeleteRcpt, kHdr = flags::kAddHeaders;
+INSTANTIATE_TEST_SUITE_P(
+    Rcpt, NegotiateRcpt,
+    testing::Values(RcptCase{false, false, kPostfixActions, kHdr},             // not needed: not asked
+                    RcptCase{true, false, kPostfixActions, kHdr | kAdd},       // SMFIF_ADDRCPT 0x04
+                    RcptCase{false, true, kPostfixActions, kHdr | kDel},       // SMFIF_DELRCPT 0x08
+                    RcptCase{true, true, kPostfixActions, kHdr | kAdd | kDel},
+                    RcptCase{true, true, kHdr, kHdr},                          // MTA offers neither
+                    RcptCase{true, true, kHdr | kDel, kHdr | kDel},            // only deletion offered
+                    RcptCase{true, true, kHdr | kAdd | flags::kChangeFrom, kHdr | kAdd}));
+
+TEST(Negotiate, RequiredActionMissingStillFailsWithRecipientChanges) {
+  Needs n;
+  n.add_headers = true;
+  n.add_rcpt = true;
+  auto r = negotiate(flags::kAddRcpt, kPostfixProtocol, n);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.missing, "ADDHDRS") << "only the required flags are named";
+  EXPECT_EQ(r.actions, flags::kAddRcpt);
+}
+
 TEST(Macros, Names) {
   EXPECT_EQ(macro_base_name("{auth_authen}"), "auth_authen");
   EXPECT_EQ(macro_base_name("i"), "i");
