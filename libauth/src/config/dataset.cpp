@@ -100,6 +100,19 @@ const DatabaseReader* database_reader_of(const FileReader& reader) noexcept {
   return r != nullptr && r->databases ? &r->databases : nullptr;
 }
 
+const LiveDatasetOpener* live_opener_of(const FileReader& reader) noexcept {
+  const auto* r = reader.target<DatasetReaders>();
+  return r != nullptr && r->live ? &r->live : nullptr;
+}
+
+bool is_live_dataset_spec(std::string_view spec) noexcept {
+  spec = trim(spec);
+  for (std::string_view p : {"dsn:", "ldap:", "ldaps:", "ldapi:"}) {
+    if (istarts(spec, p)) return true;
+  }
+  return false;
+}
+
 Dataset::Dataset() = default;
 Dataset::Dataset(Dataset&&) noexcept = default;
 Dataset& Dataset::operator=(Dataset&&) noexcept = default;

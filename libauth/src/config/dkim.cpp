@@ -210,7 +210,7 @@ const std::vector<KeywordInfo>& dkim_keywords() {
       {"MilterDebug", KS::Ignored, "debugging knob"},
       {"QueryCache", KS::Ignored, "keys are always cached (TTL-bounded)"},
       {"ResolverTracing", KS::Ignored, "debugging knob"},
-      {"SoftStart", KS::Ignored, "no LDAP/SQL back-ends"},
+      {"SoftStart", KS::Implemented, ""},
       {"TemporaryDirectory", KS::Ignored, "no temporary files are written"},
       // DNSSEC as Postfix does it: the resolver validates, inkan-dkim asks for and trusts its
       // AD bit (DkimSettings::dnssec_resolver); the file itself is not read.
@@ -225,18 +225,18 @@ const std::vector<KeywordInfo>& dkim_keywords() {
       {"Statistics", KS::Ignored, "statistics reporting is not implemented"},
       {"StatisticsName", KS::Ignored, "statistics reporting is not implemented"},
       {"StatisticsPrefix", KS::Ignored, "statistics reporting is not implemented"},
-      {"LDAPAuthMechanism", KS::Ignored, "only used by ldap: datasets, which are refused"},
-      {"LDAPAuthName", KS::Ignored, "only used by ldap: datasets, which are refused"},
-      {"LDAPAuthRealm", KS::Ignored, "only used by ldap: datasets, which are refused"},
-      {"LDAPAuthUser", KS::Ignored, "only used by ldap: datasets, which are refused"},
-      {"LDAPBindPassword", KS::Ignored, "only used by ldap: datasets, which are refused"},
-      {"LDAPBindUser", KS::Ignored, "only used by ldap: datasets, which are refused"},
-      {"LDAPDisableCache", KS::Ignored, "only used by ldap: datasets, which are refused"},
-      {"LDAPKeepaliveIdle", KS::Ignored, "only used by ldap: datasets, which are refused"},
-      {"LDAPKeepaliveInterval", KS::Ignored, "only used by ldap: datasets, which are refused"},
-      {"LDAPKeepaliveProbes", KS::Ignored, "only used by ldap: datasets, which are refused"},
-      {"LDAPTimeout", KS::Ignored, "only used by ldap: datasets, which are refused"},
-      {"LDAPUseTLS", KS::Ignored, "only used by ldap: datasets, which are refused"},
+      {"LDAPAuthMechanism", KS::Implemented, ""},
+      {"LDAPAuthName", KS::Implemented, ""},
+      {"LDAPAuthRealm", KS::Implemented, ""},
+      {"LDAPAuthUser", KS::Implemented, ""},
+      {"LDAPBindPassword", KS::Implemented, ""},
+      {"LDAPBindUser", KS::Implemented, ""},
+      {"LDAPDisableCache", KS::Implemented, "Debian's opendkim has no LDAP cache (_FFR_LDAP_CACHING) to disable; neither has inkan-dkim"},
+      {"LDAPKeepaliveIdle", KS::Implemented, ""},
+      {"LDAPKeepaliveInterval", KS::Implemented, ""},
+      {"LDAPKeepaliveProbes", KS::Implemented, ""},
+      {"LDAPTimeout", KS::Implemented, ""},
+      {"LDAPUseTLS", KS::Implemented, ""},
       {"SMTPURI", KS::Ignored, "failure reports are handed to MTACommand"},
       // Removed in OpenDKIM 2.10 (fatal there); accepted so old files load.
       {"AddAllSignatureResults", KS::Ignored, "removed in OpenDKIM 2.10"},
@@ -272,14 +272,14 @@ const std::vector<KeywordInfo>& dkim_keywords() {
       {"IdentityHeaderRemove", KS::Refused, "not implemented"},
       {"LuaOnlySigning", KS::Implemented, ""},
       {"MaximumSignedBytes", KS::Implemented, ""},
-      {"BodyLengthDB", KS::Implemented, "file: and csl: data sets (refile: is refused)"},
+      {"BodyLengthDB", KS::Implemented, "file:, csl:, db:, dsn: and ldap: data sets (refile: is refused)"},
       {"SenderMacro", KS::Implemented, "macro name with or without braces"},
       {"SelectCanonicalizationHeader", KS::Implemented,
        "active only when set (opendkim 2.11.0 ignores it; develop always reads X-Canonicalization)"},
       {"On-ReputationError", KS::Refused, "reputation is not supported"},
       {"POPDBFile", KS::Refused, "POP-before-SMTP is not supported; use SASL or InternalHosts"},
       {"RateLimits", KS::Refused, "reputation rate limits are not supported"},
-      {"ReplaceHeaders", KS::Implemented, "file: and csl: data sets (refile: is refused)"},
+      {"ReplaceHeaders", KS::Implemented, "file:, csl:, db:, dsn: and ldap: data sets (refile: is refused)"},
       {"ReplaceRules", KS::Implemented, "see auth/config/replace_rules.h for the deliberate differences"},
       {"ReputationCache", KS::Refused, "reputation is not supported"},
       {"ReputationCacheTTL", KS::Refused, "reputation is not supported"},
@@ -356,6 +356,14 @@ bool glob_match(std::string_view pattern, std::string_view text) {
   return regexec(&it->second->re, t.c_str(), 0, nullptr, 0) == 0;
 }
 
+namespace {
+/// Live data sets are equal when they were opened from the same value (origin()).
+bool same_live(const std::shared_ptr<LiveDataset>& a, const std::shared_ptr<LiveDataset>& b) {
+  if (!a || !b) return !a && !b;
+  return a->origin() == b->origin();
+}
+}  // namespace
+
 bool DkimSettings::same_as(const DkimSettings& o) const {
   return socket == o.socket && user == o.user && pidfile == o.pidfile && chroot_dir == o.chroot_dir &&
          umask == o.umask &&
@@ -368,6 +376,15 @@ bool DkimSettings::same_as(const DkimSettings& o) const {
          subdomains == o.subdomains && multiple_signatures == o.multiple_signatures &&
          remove_old_signatures == o.remove_old_signatures && keys == o.keys &&
          signing_kind == o.signing_kind && signing == o.signing && key_table == o.key_table &&
+         same_live(key_table_live, o.key_table_live) && same_live(signing_table_live, o.signing_table_live) &&
+         same_live(live_lists.mta, o.live_lists.mta) &&
+         same_live(live_lists.dont_sign_mail_to, o.live_lists.dont_sign_mail_to) &&
+         same_live(live_lists.exempt_domains, o.live_lists.exempt_domains) &&
+         same_live(live_lists.body_length_db, o.live_lists.body_length_db) &&
+         same_live(live_lists.replace_headers, o.live_lists.replace_headers) &&
+         same_live(live_lists.remove_ar_from, o.live_lists.remove_ar_from) &&
+         same_live(live_lists.domains, o.live_lists.domains) &&
+         live_options == o.live_options &&
          sender_headers == o.sender_headers && dont_sign_mail_to == o.dont_sign_mail_to &&
          exempt_domains == o.exempt_domains && signature_ttl == o.signature_ttl &&
          maximum_signed_bytes == o.maximum_signed_bytes && body_length_db == o.body_length_db &&
@@ -468,6 +485,56 @@ bool parse_bool(const Where& w, std::string_view v) {
   auto b = parse_legacy_bool(trim(v));
   if (!b) w.fail("illegal value '" + std::string(v) + "'");
   return *b;
+}
+
+/// LDAPTimeout / LDAPKeepalive*: seconds (probes: a count). OpenDKIM keeps them as strings and
+/// reads them with strtoul at each connection, so "abc" silently becomes 0 there; opendkim.conf(5)
+/// calls them integers and inkan refuses anything else at start-up.
+int parse_ldap_seconds(const Where& w, std::string_view v) {
+  return static_cast<int>(parse_number(w, v, 0, kDkimMaxConfigNumber));
+}
+
+/// The integer LDAP* keywords and their YAML names under dkim: ldap:.
+struct LdapNumber {
+  const char* keyword;
+  const char* yaml;
+  int LiveDatasetOptions::*field;
+};
+constexpr LdapNumber kLdapNumbers[] = {
+    {"LDAPTimeout", "timeout", &LiveDatasetOptions::ldap_timeout},
+    {"LDAPKeepaliveIdle", "keepalive_idle", &LiveDatasetOptions::ldap_keepalive_idle},
+    {"LDAPKeepaliveInterval", "keepalive_interval", &LiveDatasetOptions::ldap_keepalive_interval},
+    {"LDAPKeepaliveProbes", "keepalive_probes", &LiveDatasetOptions::ldap_keepalive_probes},
+};
+
+/// YAML `dkim: ldap:` — the LDAP* keywords: bind_user, bind_password, auth_mechanism,
+/// auth_name, auth_realm, auth_user, use_tls, disable_cache, timeout, keepalive_idle,
+/// keepalive_interval, keepalive_probes.
+void parse_yaml_ldap(LiveDatasetOptions& o, const YAML::Node& n, const std::string& file) {
+  if (!n.IsMap()) Where{file, static_cast<std::size_t>(n.Mark().line + 1), "dkim.ldap"}.fail("expected a mapping");
+  for (const auto& kv : n) {
+    const std::string k = kv.first.as<std::string>();
+    const std::string opt = "dkim.ldap." + k;
+    const Where w{file, static_cast<std::size_t>(kv.second.Mark().line + 1), opt};
+    if (!kv.second.IsScalar()) w.fail("expected a single value");
+    const std::string v = kv.second.Scalar();
+    if (k == "bind_user") o.ldap_bind_user = v;
+    else if (k == "bind_password") o.ldap_bind_password = v;
+    else if (k == "auth_mechanism") o.ldap_auth_mechanism = v;
+    else if (k == "auth_name") o.ldap_auth_name = v;
+    else if (k == "auth_realm") o.ldap_auth_realm = v;
+    else if (k == "auth_user") o.ldap_auth_user = v;
+    else if (k == "use_tls") o.ldap_use_tls = parse_bool(w, v);
+    else if (k == "disable_cache") o.ldap_disable_cache = parse_bool(w, v);
+    else {
+      const LdapNumber* num = nullptr;
+      for (const LdapNumber& x : kLdapNumbers) {
+        if (k == x.yaml) num = &x;
+      }
+      if (num == nullptr) Where{file, static_cast<std::size_t>(kv.first.Mark().line + 1), opt}.fail("unrecognized parameter");
+      o.*num->field = parse_ldap_seconds(w, v);
+    }
+  }
 }
 
 /// ChangeRootDirectory: an absolute directory (chroot(2) needs no relative path games).
@@ -579,11 +646,51 @@ std::optional<std::string> berkeley_db_spec(std::string_view spec, const std::st
   return std::nullopt;
 }
 
-/// A host-list dataset value: file:/path, /path, refile:/path, csl:a,b or a bare list.
+/// KeyTable / SigningTable as a live data set (dsn:, ldap:, ldaps:, ldapi:), opened through the
+/// reader's LiveDatasetOpener. nullptr when `spec` is not live or no opener was injected (then
+/// Dataset::open refuses it with the usual "not supported" error naming the option).
+std::shared_ptr<LiveDataset> open_live_table(const Where& w, std::string_view spec, const LiveDatasetOptions& options,
+                                             const FileReader& reader) {
+  spec = trim(spec);
+  if (!is_live_dataset_spec(spec)) return nullptr;
+  const LiveDatasetOpener* open = live_opener_of(reader);
+  if (open == nullptr) return nullptr;
+  auto ds = (*open)(spec, options);
+  // opendkim: "<spec>: dkimf_db_open(): <why>"; the reason names the data set (password masked).
+  if (!ds) w.fail(ds.error().reason);
+  if (!*ds) w.fail("the data set opener returned nothing");
+  return std::move(*ds);
+}
+
+/// An option opendkim reads once, whole, with dkimf_db_mkarray (SignHeaders, OmitHeaders,
+/// OversignHeaders, SenderHeaders, MustBeSigned). For a dsn: or ldap: data set that
+/// yields nothing: opendkim-db.c (2.11, USE_DB) returns 0 for every type but db: whose record
+/// count is 0, which a live data set's always is, and leaves the array NULL, so the option
+/// behaves as unset (SignHeaders: every field but the omitted ones; lab: opendkim 2.11 -t).
+/// inkan does the same, `effect` saying what that means, with a start-up warning since that is
+/// surely not what the admin meant. The data set is still opened, as dkimf_db_open does: a
+/// malformed value, or a server that cannot be reached without SoftStart, stops the start.
+/// False when `spec` is not live or no opener was injected (the caller's loader refuses it).
+bool live_array_option(const Where& w, std::string_view spec, DkimSettings& s, const FileReader& reader,
+                       std::string_view effect) {
+  auto ds = open_live_table(w, spec, s.live_options, reader);
+  if (!ds) return false;
+  s.warnings.push_back(w.option + " " + ds->origin() +
+                       ": opendkim reads this option once as a list (dkimf_db_mkarray), which a dsn:/ldap: data "
+                       "set leaves empty; so does inkan: " + std::string(effect));
+  return true;
+}
+
+/// A host-list dataset value: file:/path, /path, refile:/path, csl:a,b or a bare list; a
+/// dsn:/ldap: data set (with an opener in `reader`) becomes HostSource::live.
 HostSource load_host_source(const Where& w, std::string_view spec, const std::string& base,
-                            const FileReader& reader) {
+                            const FileReader& reader, const LiveDatasetOptions& live_options = {}) {
   spec = trim(spec);
   HostSource h;
+  if (auto live = open_live_table(w, spec, live_options, reader)) {
+    h.live = std::move(live);
+    return h;
+  }
   auto read = [&](std::string path) {
     path = with_base(base, path);
     auto text = reader(path);
@@ -629,9 +736,12 @@ HostSource load_host_source(const Where& w, std::string_view spec, const std::st
   return h;
 }
 
-/// A plain list dataset (header names, domains, addresses): file or csl, keys only.
+/// A plain list dataset (header names, domains, addresses): file or csl. `keys_only`: the
+/// keys alone, for the lists opendkim asks one key at a time (dkimf_db_get: Domain,
+/// DontSignMailTo, ExemptDomains), where "example.org  x" (file) or "example.org=x" (csl)
+/// matches "example.org" (opendkim 2.11 -t, lab); otherwise "key=value" as written.
 std::vector<std::string> load_list(const Where& w, std::string_view spec, const std::string& base,
-                                   const FileReader& reader, bool lowercase) {
+                                   const FileReader& reader, bool lowercase, bool keys_only = false) {
   spec = trim(spec);
   if (istarts_with(spec, "refile:")) w.fail("failed to generate DB array: refile: is not allowed here");
   std::string s(spec);
@@ -651,7 +761,7 @@ std::vector<std::string> load_list(const Where& w, std::string_view spec, const 
       // of the final, failed step); an empty header name, domain or address matches nothing,
       // so it is left out.
       std::string item = db ? std::string(e.key.c_str())
-                            : (e.value.empty() ? e.key : e.key + "=" + e.value);
+                            : (e.value.empty() || keys_only ? e.key : e.key + "=" + e.value);
       out.push_back(lowercase ? lower(item) : item);
     }
     return out;
@@ -725,11 +835,44 @@ void finish_checks(const DkimSettings& s, const std::string& file) {
   // Every key name the SigningTable refers to must exist (OpenDKIM checks per message and
   // tempfails; a literal name is checked here, '%' only per message).
   if (s.key_table) {
+    // A live KeyTable is asked (dkimf_db_get). opendkim counts a failed lookup as "not found";
+    // with SoftStart ("start even if the server is down", opendkim.conf(5)) it is no error.
+    std::string why;
+    auto key_exists = [&](const std::string& kn) -> bool {
+      why.clear();
+      if (!s.key_table_live) {
+        return std::any_of(s.keys.begin(), s.keys.end(), [&](const DkimKey& k) { return k.name == kn; });
+      }
+      auto r = s.key_table_live->lookup(kn);
+      if (!r) {
+        why = " (" + r.error().reason + ")";
+        return s.live_options.soft_start;
+      }
+      return r->has_value();
+    };
+    if (s.signing_table_live) {
+      // opendkim walks the SigningTable at start-up (dkimf_db_walk: SELECT keycol,datacol)
+      // and refuses to start when a key name is not in the KeyTable. It checks "%" literally
+      // too; "%" means the sender's domain (opendkim.conf(5)), so it is skipped here.
+      // A walk that fails (table missing, server down) skips the check, as in opendkim: the
+      // lookups per message then fail with "error reading signing table".
+      auto rows = s.signing_table_live->walk(kMaxDatasetEntries);
+      if (rows) {
+        for (const auto& row : *rows) {
+          std::string kn = row.second.empty() ? std::string() : row.second.front();
+          if (kn == "%") continue;
+          if (!key_exists(kn)) {
+            throw ConfigError(file, 0, "SigningTable", "could not find valid key record \"" + kn + "\" in KeyTable" + why);
+          }
+        }
+      }
+    }
     for (const auto& r : s.signing) {
       for (const auto& kn : r.keys) {
         if (kn == "%") continue;
-        bool found = std::any_of(s.keys.begin(), s.keys.end(), [&](const DkimKey& k) { return k.name == kn; });
-        if (!found) throw ConfigError(file, 0, "SigningTable", "signing table references unknown key '" + kn + "'");
+        if (!key_exists(kn)) {
+          throw ConfigError(file, 0, "SigningTable", "signing table references unknown key '" + kn + "'" + why);
+        }
       }
     }
   }
@@ -798,14 +941,38 @@ DkimSettings load_dkim_legacy(const LegacyConfig& cfg, const FileReader& reader)
   if (const Setting* st = get("Canonicalization")) s.canonicalization = parse_canon(where(st), st->value);
   if (const Setting* st = get("SignatureAlgorithm")) s.signature_algorithm = parse_alg(where(st), st->value);
 
+  flag("SoftStart", s.live_options.soft_start);  // before every live data set it applies to
+  // LDAP* (opendkim.conf(5)), used by ldap:/ldaps:/ldapi: live tables (dataset_ldap.h).
+  str("LDAPAuthMechanism", s.live_options.ldap_auth_mechanism);
+  str("LDAPAuthName", s.live_options.ldap_auth_name);
+  str("LDAPAuthRealm", s.live_options.ldap_auth_realm);
+  str("LDAPAuthUser", s.live_options.ldap_auth_user);
+  str("LDAPBindUser", s.live_options.ldap_bind_user);
+  str("LDAPBindPassword", s.live_options.ldap_bind_password);
+  flag("LDAPUseTLS", s.live_options.ldap_use_tls);
+  flag("LDAPDisableCache", s.live_options.ldap_disable_cache);
+  for (const LdapNumber& n : kLdapNumbers) {
+    if (const Setting* st = get(n.keyword)) s.live_options.*n.field = parse_ldap_seconds(where(st), st->value);
+  }
+
   /* Header lists. */
   s.sign_headers = opendkim_default_sign_headers();
   if (const Setting* st = get("SignHeaders")) {
-    s.sign_headers = resolve_header_list(load_list(where(st), st->value, base, reader, false),
-                                         opendkim_default_sign_headers());
+    if (live_array_option(where(st), st->value, s, reader,
+                          "every header field except the omitted ones is signed (DKIM_OPTS_SIGNHDRS NULL)")) {
+      s.sign_all_but_omitted = true;
+      s.sign_headers.clear();
+    } else {
+      s.sign_headers = resolve_header_list(load_list(where(st), st->value, base, reader, false),
+                                           opendkim_default_sign_headers());
+    }
   }
   s.omit_headers = opendkim_default_omit_headers();
-  if (const Setting* st = get("OmitHeaders")) {
+  const Setting* omit_st = get("OmitHeaders");
+  if (omit_st && live_array_option(where(omit_st), omit_st->value, s, reader,
+                                   "no header field is omitted (DKIM_OPTS_SKIPHDRS NULL)")) {
+    s.omit_headers.clear();
+  } else if (const Setting* st = omit_st) {
     s.omit_headers = resolve_header_list(load_list(where(st), st->value, base, reader, false),
                                          opendkim_default_omit_headers());
     // OpenDKIM: OmitHeaders without SignHeaders signs every header except those omitted.
@@ -814,10 +981,15 @@ DkimSettings load_dkim_legacy(const LegacyConfig& cfg, const FileReader& reader)
       s.sign_headers.clear();
     }
   }
-  if (const Setting* st = get("OversignHeaders")) {
+  if (const Setting* st = get("OversignHeaders");
+      st && live_array_option(where(st), st->value, s, reader, "no header field is oversigned")) {
+    s.oversign_headers.clear();
+  } else if (st) {
     s.oversign_headers = resolve_header_list(load_list(where(st), st->value, base, reader, false), {});
   }
-  if (const Setting* st = get("SenderHeaders")) {
+  if (const Setting* st = get("SenderHeaders");
+      st && live_array_option(where(st), st->value, s, reader, "the default sender header (From) is used")) {
+  } else if (st) {
     s.sender_headers = resolve_header_list(load_list(where(st), st->value, base, reader, false), {"from"});
   }
 
@@ -834,7 +1006,13 @@ DkimSettings load_dkim_legacy(const LegacyConfig& cfg, const FileReader& reader)
     where(keyfile ? keyfile : selector).fail("KeyFile and Selector must both be defined or both be undefined");
   }
   if (const Setting* st = get("Domain")) {
-    s.domains = load_list(where(st), st->value, base, reader, true);
+    // opendkim asks Domain per message (mlfi_eoh dkimf_db_get) and opens it only without a
+    // KeyTable: a dsn:/ldap: value stays live then, and is not even opened next to a KeyTable.
+    if (is_live_dataset_spec(trim(st->value)) && live_opener_of(reader) != nullptr) {
+      if (!kt) s.live_lists.domains = open_live_table(where(st), st->value, s.live_options, reader);
+    } else {
+      s.domains = load_list(where(st), st->value, base, reader, true, true);
+    }
     if (!kt && !keyfile) where(st).fail("Domain requires KeyFile and Selector");
   }
   flag("SubDomains", s.subdomains);
@@ -842,8 +1020,11 @@ DkimSettings load_dkim_legacy(const LegacyConfig& cfg, const FileReader& reader)
   flag("RemoveOldSignatures", s.remove_old_signatures);
   flag("RequireSafeKeys", s.require_safe_keys);
   if (kt) {
-    // KeyTable overrides KeyFile/Domain/Selector (§2.1).
     s.key_table = true;
+    s.key_table_live = open_live_table(where(kt), kt->value, s.live_options, reader);
+  }
+  if (kt && !s.key_table_live) {
+    // KeyTable overrides KeyFile/Domain/Selector (§2.1).
     std::string spec = kt->value;
     if (istarts_with(spec, "file:")) spec = "file:" + with_base(base, spec.substr(5));
     if (auto db = berkeley_db_spec(spec, base)) spec = *db;
@@ -860,7 +1041,11 @@ DkimSettings load_dkim_legacy(const LegacyConfig& cfg, const FileReader& reader)
       s.keys.push_back(parse_key_entry(w, e.key, e.value, base));
     }
   }
-  if (kt && st_table) {  // a KeyTable may come without a SigningTable when a SetupPolicyScript signs
+  if (kt && st_table) s.signing_table_live = open_live_table(where(st_table), st_table->value, s.live_options, reader);
+  if (s.signing_table_live) {
+    // Asked per message for the candidates of signing_table_candidates (non-refile order).
+    s.signing_kind = SigningTableKind::Exact;
+  } else if (kt && st_table) {  // a KeyTable may come without a SigningTable when a SetupPolicyScript signs
     std::string tspec = st_table->value;
     bool refile = istarts_with(tspec, "refile:");
     if (istarts_with(tspec, "refile:")) tspec = "refile:" + with_base(base, tspec.substr(7));
@@ -903,22 +1088,46 @@ DkimSettings load_dkim_legacy(const LegacyConfig& cfg, const FileReader& reader)
   }
 
   /* Hosts and origin. */
-  if (const Setting* st = get("InternalHosts")) s.internal_hosts = load_host_source(where(st), st->value, base, reader);
-  if (const Setting* st = get("ExternalIgnoreList")) s.external_ignore = load_host_source(where(st), st->value, base, reader);
-  if (const Setting* st = get("PeerList")) s.peer_list = load_host_source(where(st), st->value, base, reader);
-  if (const Setting* st = get("MTA")) s.mta = load_list(where(st), st->value, base, reader, false);
+  if (const Setting* st = get("InternalHosts")) {
+    s.internal_hosts = load_host_source(where(st), st->value, base, reader, s.live_options);
+  }
+  if (const Setting* st = get("ExternalIgnoreList")) {
+    s.external_ignore = load_host_source(where(st), st->value, base, reader, s.live_options);
+  }
+  if (const Setting* st = get("PeerList")) {
+    s.peer_list = load_host_source(where(st), st->value, base, reader, s.live_options);
+  }
+  // MTA, DontSignMailTo, ExemptDomains, BodyLengthDB, ReplaceHeaders: opendkim asks these per
+  // message (dkimf_db_get in mlfi_eoh / mlfi_header), so a dsn:/ldap: value stays live.
+  auto live_list = [&](const Setting* st, std::shared_ptr<LiveDataset>& target) {
+    target = open_live_table(where(st), st->value, s.live_options, reader);
+    return target != nullptr;
+  };
+  if (const Setting* st = get("MTA"); st && !live_list(st, s.live_lists.mta)) {
+    s.mta = load_list(where(st), st->value, base, reader, false);
+  }
   if (const Setting* st = get("MacroList")) {
+    // opendkim.c: "<value>: invalid data set type for MacroList" (only file: and csl:).
+    if (is_live_dataset_spec(trim(st->value)) && live_opener_of(reader) != nullptr) {
+      where(st).fail(std::string(trim(st->value)) + ": invalid data set type for MacroList");
+    }
     for (const auto& item : load_list(where(st), st->value, base, reader, false)) {
       s.macro_list.push_back(parse_macro_match(item));
     }
   }
-  if (const Setting* st = get("DontSignMailTo")) s.dont_sign_mail_to = load_list(where(st), st->value, base, reader, true);
-  if (const Setting* st = get("ExemptDomains")) s.exempt_domains = load_list(where(st), st->value, base, reader, true);
+  if (const Setting* st = get("DontSignMailTo"); st && !live_list(st, s.live_lists.dont_sign_mail_to)) {
+    s.dont_sign_mail_to = load_list(where(st), st->value, base, reader, true, true);
+  }
+  if (const Setting* st = get("ExemptDomains"); st && !live_list(st, s.live_lists.exempt_domains)) {
+    s.exempt_domains = load_list(where(st), st->value, base, reader, true, true);
+  }
   if (const Setting* st = get("SignatureTTL")) s.signature_ttl = parse_number(where(st), st->value, 0, kDkimMaxConfigNumber);
   if (const Setting* st = get("MaximumSignedBytes")) {
     s.maximum_signed_bytes = static_cast<std::uint64_t>(parse_number(where(st), st->value, 0, kDkimMaxConfigNumber));
   }
-  if (const Setting* st = get("BodyLengthDB")) s.body_length_db = load_list(where(st), st->value, base, reader, true);
+  if (const Setting* st = get("BodyLengthDB"); st && !live_list(st, s.live_lists.body_length_db)) {
+    s.body_length_db = load_list(where(st), st->value, base, reader, true);
+  }
   if (const Setting* st = get("SenderMacro")) s.sender_macro = parse_macro_name(where(st), st->value);
   if (const Setting* st = get("SelectCanonicalizationHeader")) {
     s.select_canonicalization_header = parse_field_name(where(st), st->value);
@@ -928,7 +1137,9 @@ DkimSettings load_dkim_legacy(const LegacyConfig& cfg, const FileReader& reader)
   if (const Setting* st = get("ReplaceRules")) {
     s.replace_rules = load_replace_rules(where(st), with_base(base, std::string(trim(st->value))), reader);
   }
-  if (const Setting* st = get("ReplaceHeaders")) s.replace_headers = load_list(where(st), st->value, base, reader, true);
+  if (const Setting* st = get("ReplaceHeaders"); st && !live_list(st, s.live_lists.replace_headers)) {
+    s.replace_headers = load_list(where(st), st->value, base, reader, true);
+  }
 
   /* Verifying. */
   if (const Setting* st = get("MinimumKeyBits")) {
@@ -969,7 +1180,10 @@ DkimSettings load_dkim_legacy(const LegacyConfig& cfg, const FileReader& reader)
     if (!m) where(st).fail(m.error().reason);
     s.minimum = *m;
   }
-  if (const Setting* st = get("MustBeSigned")) s.must_be_signed = load_list(where(st), st->value, base, reader, true);
+  if (const Setting* st = get("MustBeSigned");
+      st && !live_array_option(where(st), st->value, s, reader, "no header field must be signed")) {
+    s.must_be_signed = load_list(where(st), st->value, base, reader, true);
+  }
   flag("RequiredHeaders", s.required_headers);
   flag("IgnoreMalformedMail", s.ignore_malformed);
   flag("Quarantine", s.quarantine);
@@ -1017,7 +1231,11 @@ DkimSettings load_dkim_legacy(const LegacyConfig& cfg, const FileReader& reader)
   flag("NoHeaderB", s.no_header_b);
   flag("KeepAuthResults", s.keep_auth_results);
   flag("RemoveARAll", s.remove_ar_all);
-  if (const Setting* st = get("RemoveARFrom")) s.remove_ar_from = load_list(where(st), st->value, base, reader, true);
+  // RemoveARFrom: opendkim asks it per A-R field (mlfi_eom, dkimf_db_get), so dsn:/ldap: stay live.
+  if (const Setting* st = get("RemoveARFrom")) {
+    s.live_lists.remove_ar_from = open_live_table(where(st), st->value, s.live_options, reader);
+    if (!s.live_lists.remove_ar_from) s.remove_ar_from = load_list(where(st), st->value, base, reader, true);
+  }
   flag("X-Header", s.software_header);
   flag("SoftwareHeader", s.software_header);
 
@@ -1147,6 +1365,8 @@ DkimSettings load_dkim_yaml(std::string_view text, const std::string& file, cons
         }
       }
     }
+    // hosts: given as dsn:/ldap: data sets are opened after dkim: (soft_start, ldap:).
+    std::vector<std::pair<HostSource*, std::pair<std::string, Where>>> live_hosts;
     if (auto hosts = root["hosts"]) {
       y.map_only(hosts, "hosts");
       for (const auto& kv : hosts) {
@@ -1159,7 +1379,11 @@ DkimSettings load_dkim_yaml(std::string_view text, const std::string& file, cons
         Where w = y.at(kv.second, "hosts." + k);
         if (kv.second.IsScalar()) {
           // A dataset spec as in opendkim.conf: "file:/etc/inkan/internal", "refile:...".
-          *target = load_host_source(w, kv.second.Scalar(), "", reader);
+          if (is_live_dataset_spec(kv.second.Scalar())) {
+            live_hosts.push_back({target, {kv.second.Scalar(), w}});
+          } else {
+            *target = load_host_source(w, kv.second.Scalar(), "", reader);
+          }
         } else {
           target->refile = false;
           target->entries = y.list(kv.second, "hosts." + k);
@@ -1211,6 +1435,9 @@ DkimSettings load_dkim_yaml(std::string_view text, const std::string& file, cons
     if (auto d = root["dkim"]) {
       y.map_only(d, "dkim");
       bool sign_headers_set = false, omit_set = false;
+      // key_table / signing_table: live data sets (dsn:, ldap:...), opened after the loop so
+      // that soft_start applies whatever the key order.
+      std::optional<std::pair<std::string, Where>> key_table_spec, signing_table_spec;
       for (const auto& kv : d) {
         const std::string k = kv.first.as<std::string>();
         const std::string opt = "dkim." + k;
@@ -1239,6 +1466,10 @@ DkimSettings load_dkim_yaml(std::string_view text, const std::string& file, cons
         else if (k == "screen_script") s.screen_script = sv();
         else if (k == "final_script") s.final_script = sv();
         else if (k == "lua_only_signing") s.lua_only_signing = b();
+        else if (k == "key_table") key_table_spec.emplace(sv(), w);
+        else if (k == "signing_table") signing_table_spec.emplace(sv(), w);
+        else if (k == "soft_start") s.live_options.soft_start = b();
+        else if (k == "ldap") parse_yaml_ldap(s.live_options, kv.second, file);
         else if (k == "metrics") s.metrics = sv();
         else if (k == "mode") parse_mode(s, w, sv());
         else if (k == "canonicalization") s.canonicalization = parse_canon(w, sv());
@@ -1339,11 +1570,44 @@ DkimSettings load_dkim_yaml(std::string_view text, const std::string& file, cons
         s.sign_all_but_omitted = true;
         s.sign_headers.clear();
       }
+      // The same values as opendkim.conf's KeyTable / SigningTable, for the live back ends
+      // (in-memory tables are the keys: and signing: sections).
+      auto open_yaml_table = [&](const std::pair<std::string, Where>& spec) {
+        const Where& tw = spec.second;
+        if (!is_live_dataset_spec(spec.first)) {
+          tw.fail("expected a dsn: or ldap: data set (list in-memory tables under keys: / signing:)");
+        }
+        auto live = open_live_table(tw, spec.first, s.live_options, reader);
+        if (!live) {
+          try {
+            (void)Dataset::open(spec.first, false, tw.option, reader);
+          } catch (const ConfigError& e) {
+            tw.fail(e.message());
+          }
+          tw.fail("dataset type is not supported by this build");
+        }
+        return live;
+      };
+      if (key_table_spec) {
+        if (root["keys"]) key_table_spec->second.fail("dkim.key_table and keys: cannot both be given");
+        s.key_table = true;
+        s.key_table_live = open_yaml_table(*key_table_spec);
+      }
+      if (signing_table_spec) {
+        if (root["signing"]) signing_table_spec->second.fail("dkim.signing_table and signing: cannot both be given");
+        if (!s.key_table) signing_table_spec->second.fail("use of SigningTable requires KeyTable");
+        s.signing_table_live = open_yaml_table(*signing_table_spec);
+        s.signing_kind = SigningTableKind::Exact;
+      }
+    }
+    for (auto& [target, spec] : live_hosts) {
+      *target = load_host_source(spec.second, spec.first, "", reader, s.live_options);
+      if (!target->live) spec.second.fail("dataset type is not supported by this build");
     }
   } catch (const YAML::Exception& e) {
     throw ConfigError(file, static_cast<std::size_t>(e.mark.line + 1), "", e.msg);
   }
-  if (!s.keys.empty() && s.signing.empty() && s.setup_script.empty()) {
+  if ((!s.keys.empty() || s.key_table_live) && s.signing.empty() && !s.signing_table_live && s.setup_script.empty()) {
     throw ConfigError(file, 0, "signing", "keys: needs a signing: list (or a setup_script) naming which senders use them");
   }
   finish_checks(s, file);
@@ -1413,22 +1677,41 @@ bool add_request(const DkimSettings& s, const SigningRule& r, std::string_view d
 
 std::vector<SignRequest> select_signing_keys(const DkimSettings& s, std::string_view local,
                                              std::string_view domain, std::string* error) {
+  if (s.key_table_live || s.signing_table_live || (!s.key_table && s.live_lists.domains)) {
+    auto r = lookup_signing_keys(s, local, domain);
+    if (error) *error = r.error ? to_string(*r.error) : std::string();
+    return std::move(r.requests);
+  }
   std::vector<SignRequest> out;
   std::string d = lower(domain);
   if (error) error->clear();
   if (!s.key_table) {
-    // Single-key mode: Domain (or "*"), SubDomains widens it.
-    if (s.keys.empty()) return out;
-    bool ok = false;
-    for (const auto& dom : s.domains) {
-      if (dom == "*" || dom == d || (s.subdomains && dkim::is_same_or_subdomain(d, dom))) {
-        ok = true;
-        break;
+    // Single-key mode, as opendkim.c mlfi_eoh (and the live Domain of lookup_signing_keys):
+    // the sender's domain, then "*"; only then, with SubDomains, each parent from the closest
+    // ("a.b.c": "b.c", then "c"). A parent that is listed becomes the signing domain, d=<parent>
+    // with i=@<parent> (strlcpy(mctx_domain, p); setidentity): opendkim 2.11 -t signs mail from
+    // sub.example.org with "d=example.org; i=@example.org" (domain_lists_test.sh).
+    if (s.keys.empty() || d.empty()) return out;
+    auto listed = [&](std::string_view key) {
+      return std::find(s.domains.begin(), s.domains.end(), key) != s.domains.end();
+    };
+    std::string sign_domain = d;
+    std::string signer;
+    bool ok = listed(d) || listed("*");
+    if (!ok && s.subdomains) {
+      for (auto dot = d.find('.'); dot != std::string::npos && !ok; dot = d.find('.', dot + 1)) {
+        std::string parent = d.substr(dot + 1);
+        if (parent.empty()) break;
+        if (listed(parent)) {
+          ok = true;
+          sign_domain = parent;
+          signer = "@" + parent;
+        }
       }
     }
     if (!ok) return out;
-    SigningRule r{"", {s.keys.front().name}, ""};
-    add_request(s, r, d, out, error);
+    SigningRule r{"", {s.keys.front().name}, signer};
+    add_request(s, r, sign_domain, out, error);
     return out;
   }
   if (s.signing_kind == SigningTableKind::Glob) {
@@ -1448,6 +1731,222 @@ std::vector<SignRequest> select_signing_keys(const DkimSettings& s, std::string_
     }
   }
   return out;
+}
+
+/* ---------------- live KeyTable / SigningTable (live_dataset.h) ---------------- */
+
+namespace {
+
+/// The server's message in a live data set's error: opendkim's dkimf_db_strerror gives the
+/// back end's text alone, so the "<origin>: " prefix of the reason is dropped.
+std::string server_message(const LiveDataset& ds, const std::string& reason) {
+  const std::string& o = ds.origin();
+  if (reason.size() > o.size() + 2 && reason.compare(0, o.size(), o) == 0 && reason.compare(o.size(), 2, ": ") == 0) {
+    return reason.substr(o.size() + 2);
+  }
+  return reason;
+}
+
+bool all_ascii(std::string_view v) noexcept {
+  return std::all_of(v.begin(), v.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+
+/// dkimf_add_signrequest's KeyTable read from a live data set: fields domain, selector, key
+/// (value i = field i, no ':' splitting; dkimf_db_get for DSN/LDAP), each required.
+Result<std::optional<DkimKey>> live_key(const DkimSettings& s, std::string_view name) {
+  auto r = s.key_table_live->lookup(name);
+  if (!r) {
+    // dkimf_db_error's line.
+    return fail(r.error().code, "error looking up \"" + std::string(name) + "\" in database: " +
+                                    server_message(*s.key_table_live, r.error().reason));
+  }
+  if (!r->has_value()) return std::optional<DkimKey>{};
+  const LiveValues& v = **r;
+  auto field = [&](std::size_t i) { return i < v.size() ? v[i] : std::string(); };
+  DkimKey k;
+  k.name = std::string(name);
+  k.domain = lower(field(0));
+  k.selector = field(1);
+  std::string keydata = field(2);
+  if (k.domain.empty() || k.selector.empty() || keydata.empty()) {
+    return fail(ErrorCode::Invalid, "KeyTable entry for '" + k.name + "' corrupt");
+  }
+  // A 4th column names the algorithm (OpenDKIM develop PR #269, as a file's 4th field).
+  std::string alg = lower(trim(field(3)));
+  if (alg == "rsa-sha256" || alg == "ed25519-sha256") {
+    if (auto a = crypto::parse_sign_alg(alg)) k.algorithm = *a;
+  }
+  bool is_path = keydata.front() == '/' || keydata.rfind("./", 0) == 0 || keydata.rfind("../", 0) == 0;
+  k.key = is_path ? with_base(s.base_directory, keydata) : keydata;
+  return std::optional<DkimKey>(std::move(k));
+}
+
+/// One signature request for key `name` (after '%' → domain) with signer template `signer`.
+bool add_live_request(const DkimSettings& s, const std::string& name, std::string_view signer,
+                      std::string_view domain, std::vector<SignRequest>& out, std::optional<SigningLookupError>& err) {
+  using K = SigningLookupError::Kind;
+  const DkimKey* k = nullptr;
+  std::shared_ptr<const DkimKey> owned;
+  if (s.key_table_live) {
+    auto r = live_key(s, name);
+    if (!r) {
+      err = SigningLookupError{K::KeyTable, name, r.error().reason};
+      return false;
+    }
+    if (!r->has_value()) {
+      err = SigningLookupError{K::UnknownKey, name, ""};
+      return false;
+    }
+    owned = std::make_shared<const DkimKey>(std::move(**r));
+    k = owned.get();
+  } else {
+    k = find_key(s, name);
+    if (k == nullptr) {
+      err = SigningLookupError{K::UnknownKey, name, ""};
+      return false;
+    }
+  }
+  SignRequest q;
+  q.key = k;
+  q.owned_key = owned;
+  q.domain = k->domain == "%" ? std::string(domain) : k->domain;
+  bool is_path = !k->key.empty() && (k->key.front() == '/' || k->key.substr(0, 2) == "./" ||
+                                     k->key.substr(0, 3) == "../");
+  q.key_path_or_data = is_path ? substitute(k->key, q.domain) : k->key;
+  if (!signer.empty()) {
+    std::string sg = substitute(signer, domain);
+    auto at = sg.rfind('@');
+    std::string_view sd = at == std::string::npos ? std::string_view(sg) : std::string_view(sg).substr(at + 1);
+    if (dkim::is_same_or_subdomain(sd, q.domain)) q.signer = sg;
+  }
+  out.push_back(std::move(q));
+  return true;
+}
+
+}  // namespace
+
+std::string to_string(const SigningLookupError& e) {
+  switch (e.kind) {
+    case SigningLookupError::Kind::SigningTable: return "error reading signing table";
+    case SigningLookupError::Kind::UnknownKey: return "signing table references unknown key '" + e.key + "'";
+    case SigningLookupError::Kind::KeyTable: return "error loading key '" + e.key + "'";
+  }
+  return "error reading signing table";
+}
+
+SigningLookup lookup_signing_keys(const DkimSettings& s, std::string_view local, std::string_view domain) {
+  SigningLookup out;
+  std::string d = lower(domain);
+  if (!s.key_table && s.live_lists.domains) {
+    // Single-key mode, live Domain (opendkim.c mlfi_eoh): the sender's domain, then "*"; with
+    // SubDomains each parent ("b.c", then "c"), and a parent that is found becomes the signing
+    // domain with i=@<parent> (strlcpy(mctx_domain, p); setidentity). A failed lookup is logged
+    // and counts as not found.
+    if (s.keys.empty() || d.empty()) return out;
+    LiveDataset& ds = *s.live_lists.domains;
+    auto ask = [&](const std::string& key) {
+      auto r = ds.lookup(key);
+      if (!r) {
+        out.log.push_back("error looking up \"" + key + "\" in database: " + server_message(ds, r.error().reason));
+        return false;
+      }
+      return r->has_value();
+    };
+    std::string sign_domain = d;
+    std::string signer;
+    bool ok = ask(d) || ask("*");
+    if (!ok && s.subdomains) {
+      for (auto dot = d.find('.'); dot != std::string::npos && !ok; dot = d.find('.', dot + 1)) {
+        std::string parent = d.substr(dot + 1);
+        if (parent.empty()) break;
+        if (ask(parent)) {
+          ok = true;
+          sign_domain = parent;
+          signer = "@" + parent;
+        }
+      }
+    }
+    if (!ok) return out;
+    SigningRule rule{"", {s.keys.front().name}, signer};
+    add_request(s, rule, sign_domain, out.requests, nullptr);
+    return out;
+  }
+  if (!s.key_table_live && !s.signing_table_live) {
+    std::string err;
+    out.requests = select_signing_keys(s, local, domain, &err);
+    if (!err.empty()) {
+      // The only error of in-memory tables: "signing table references unknown key '<k>'".
+      auto a = err.find('\''), b = err.rfind('\'');
+      out.error = SigningLookupError{SigningLookupError::Kind::UnknownKey,
+                                     a != std::string::npos && b > a ? err.substr(a + 1, b - a - 1) : err, ""};
+      out.requests.clear();
+    }
+    return out;
+  }
+  if (!s.key_table) return out;
+  auto failed = [&]() {
+    out.requests.clear();
+    return out;
+  };
+  if (!s.signing_table_live) {
+    // In-memory SigningTable, live KeyTable: the rules as select_signing_keys walks them.
+    std::string addr = std::string(local) + "@" + d;
+    auto apply = [&](const SigningRule& r) {
+      for (const auto& kn : r.keys) {
+        if (!add_live_request(s, kn == "%" ? d : kn, r.signer, d, out.requests, out.error)) return false;
+      }
+      return true;
+    };
+    if (s.signing_kind == SigningTableKind::Glob) {
+      for (const auto& r : s.signing) {
+        if (!glob_match(r.match, addr)) continue;
+        if (!apply(r)) return failed();
+        if (!s.multiple_signatures) break;
+      }
+      return out;
+    }
+    for (const auto& cand : signing_table_candidates(lower(local), d)) {
+      for (const auto& r : s.signing) {
+        if (r.match != cand) continue;
+        if (!apply(r)) return failed();
+        if (!s.multiple_signatures) return out;
+      }
+    }
+    return out;
+  }
+  // Live SigningTable (dkimf_apply_signtable, non-refile): each candidate is a query for
+  // keyname[,signer]; the first hit wins unless MultipleSignatures. The local-part is used as
+  // written and the domain lower-cased (mctx_domain is); a key with non-ASCII characters is
+  // not found (DKIMF_DB_FLAG_ASCIIONLY).
+  for (const auto& cand : signing_table_candidates(local, d)) {
+    if (!all_ascii(cand)) continue;
+    auto r = s.signing_table_live->lookup(cand);
+    if (!r) {
+      out.error = SigningLookupError{SigningLookupError::Kind::SigningTable, cand,
+                                     "error looking up \"" + cand + "\" in database: " +
+                                         server_message(*s.signing_table_live, r.error().reason)};
+      return failed();
+    }
+    if (!r->has_value()) continue;
+    const LiveValues& v = **r;
+    std::string keyname = v.empty() ? std::string() : v[0];
+    std::string signer = v.size() > 1 ? v[1] : std::string();
+    if (keyname.empty()) {
+      // A found entry without a key name: "error reading signing table" with no other line.
+      out.error = SigningLookupError{SigningLookupError::Kind::SigningTable, cand, ""};
+      return failed();
+    }
+    if (keyname == "%") keyname = d;
+    if (!add_live_request(s, keyname, signer, d, out.requests, out.error)) return failed();
+    if (!s.multiple_signatures) return out;
+  }
+  return out;
+}
+
+Result<std::optional<DkimKey>> lookup_key(const DkimSettings& s, std::string_view name) {
+  if (s.key_table_live) return live_key(s, name);
+  if (const DkimKey* k = find_key(s, name)) return std::optional<DkimKey>(*k);
+  return std::optional<DkimKey>{};
 }
 
 }  // namespace auth::config

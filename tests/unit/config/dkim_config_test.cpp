@@ -171,9 +171,53 @@ TEST(DkimLegacy, SingleKeyModeDomainAndSubDomains) {
   ASSERT_EQ(select_signing_keys(s, "a", "example.com", &err).size(), 1u);
   EXPECT_TRUE(select_signing_keys(s, "a", "sub.example.com", &err).empty());
   s.subdomains = true;
-  EXPECT_EQ(select_signing_keys(s, "a", "sub.example.com", &err).size(), 1u);
-  EXPECT_EQ(select_signing_keys(s, "a", "sub.example.com", &err)[0].domain, "sub.example.com");
+  // opendkim 2.11 (mlfi_eoh; domain_lists_test.sh): the listed parent signs, d=<parent> with
+  // i=@<parent>; the closest listed parent wins; an exact match or "*" comes first, without i=.
+  auto r = select_signing_keys(s, "a", "sub.example.com", &err);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].domain, "example.com");
+  EXPECT_EQ(r[0].signer, "@example.com");
+  r = select_signing_keys(s, "a", "a.b.example.com", &err);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].domain, "example.com");
+  EXPECT_EQ(r[0].signer, "@example.com");
+  r = select_signing_keys(s, "a", "example.com", &err);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].domain, "example.com");
+  EXPECT_EQ(r[0].signer, "");
   EXPECT_TRUE(select_signing_keys(s, "a", "example.net", &err).empty());
+  EXPECT_TRUE(select_signing_keys(s, "a", "notexample.com", &err).empty());
+  EXPECT_TRUE(select_signing_keys(s, "a", "", &err).empty());
+  DkimSettings two = legacy("Domain example.com,B.example.com\nSubDomains yes\nSelector mail\nKeyFile /k.private\n", f);
+  r = select_signing_keys(two, "a", "a.b.example.com", &err);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].domain, "b.example.com");
+  EXPECT_EQ(r[0].signer, "@b.example.com");
+  r = select_signing_keys(two, "a", "b.example.com", &err);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].domain, "b.example.com");
+  EXPECT_EQ(r[0].signer, "");
+  DkimSettings any = legacy("Domain *\nSubDomains yes\nSelector mail\nKeyFile /k.private\n", f);
+  r = select_signing_keys(any, "a", "Sub.Example.NET", &err);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].domain, "sub.example.net");
+  EXPECT_EQ(r[0].signer, "");
+  // Domain, DontSignMailTo, ExemptDomains keep the keys alone (opendkim's dkimf_db_get asks
+  // the key): a file's value column and a csl's "=value" are dropped; entries lower-cased.
+  f.files["/doms"] = "# signing domains\nExample.ORG  some value\n";
+  f.files["/rcpts"] = "Boss@Example.COM yes\n";
+  DkimSettings kv = legacy("Domain /doms\nSelector mail\nKeyFile /k.private\nDontSignMailTo file:/rcpts\n"
+                           "ExemptDomains a.example=1,B.example\n", f);
+  EXPECT_EQ(kv.domains, std::vector<std::string>{"example.org"});
+  EXPECT_EQ(kv.dont_sign_mail_to, std::vector<std::string>{"boss@example.com"});
+  EXPECT_EQ(kv.exempt_domains, (std::vector<std::string>{"a.example", "b.example"}));
+  // A hostile, deep domain: one probe per label, no recursion.
+  std::string deep;
+  for (int i = 0; i < 10000; ++i) deep += "a.";
+  deep += "example.com";
+  r = select_signing_keys(s, "a", deep, &err);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].domain, "example.com");
 }
 
 TEST(DkimLegacy, CrossOptionRulesAsOpenDkim) {
@@ -1171,6 +1215,83 @@ TEST(DkimDnssec, KeywordTableIsTruthful) {
   // BogusKey values are still checked as opendkim does.
   EXPECT_EQ(legacy("BogusKey neutral\n", f).bogus_key, KeyTrustAction::Neutral);
   EXPECT_NE(error_of("BogusKey maybe\n", f), "");
+}
+
+}  // namespace
+}  // namespace auth::config
+
+// LDAP* keywords (opendkim.conf(5)): parsed into DkimSettings::live_options for the ldap:
+// live tables (auth/config/dataset_ldap.h); YAML dkim: ldap: gives the same settings.
+namespace auth::config {
+namespace {
+
+TEST(DkimLdapOptions, LegacyAndYamlEqual) {
+  Files f;
+  for (const char* k : {"LDAPAuthMechanism", "LDAPAuthName", "LDAPAuthRealm", "LDAPAuthUser", "LDAPBindPassword",
+                        "LDAPBindUser", "LDAPDisableCache", "LDAPKeepaliveIdle", "LDAPKeepaliveInterval",
+                        "LDAPKeepaliveProbes", "LDAPTimeout", "LDAPUseTLS"}) {
+    auto it = std::find_if(dkim_keywords().begin(), dkim_keywords().end(),
+                           [&](const KeywordInfo& i) { return iequals(i.name, k); });
+    ASSERT_NE(it, dkim_keywords().end()) << k;
+    EXPECT_EQ(it->support, KeywordSupport::Implemented) << k;
+  }
+  DkimSettings a = legacy(
+      "LDAPAuthMechanism DIGEST-MD5\nLDAPAuthName dkim\nLDAPAuthRealm EXAMPLE.ORG\nLDAPAuthUser u:dkim\n"
+      "LDAPBindUser cn=dkim,dc=example,dc=org\nLDAPBindPassword p@ss word\nLDAPUseTLS yes\n"
+      "LDAPDisableCache true\nLDAPTimeout 7\nLDAPKeepaliveIdle 60\nLDAPKeepaliveInterval 10\n"
+      "LDAPKeepaliveProbes 3\nSoftStart yes\n",
+      f);
+  EXPECT_TRUE(a.warnings.empty()) << a.warnings.front();
+  const LiveDatasetOptions& o = a.live_options;
+  EXPECT_EQ(o.ldap_auth_mechanism, "DIGEST-MD5");
+  EXPECT_EQ(o.ldap_auth_name, "dkim");
+  EXPECT_EQ(o.ldap_auth_realm, "EXAMPLE.ORG");
+  EXPECT_EQ(o.ldap_auth_user, "u:dkim");
+  EXPECT_EQ(o.ldap_bind_user, "cn=dkim,dc=example,dc=org");
+  EXPECT_EQ(o.ldap_bind_password, "p@ss word");
+  EXPECT_TRUE(o.ldap_use_tls);
+  EXPECT_TRUE(o.ldap_disable_cache);
+  EXPECT_EQ(o.ldap_timeout, 7);
+  EXPECT_EQ(o.ldap_keepalive_idle, 60);
+  EXPECT_EQ(o.ldap_keepalive_interval, 10);
+  EXPECT_EQ(o.ldap_keepalive_probes, 3);
+  EXPECT_TRUE(o.soft_start);
+  DkimSettings b = load_dkim_yaml(
+      "dkim:\n  soft_start: yes\n  ldap:\n    auth_mechanism: DIGEST-MD5\n    auth_name: dkim\n"
+      "    auth_realm: EXAMPLE.ORG\n    auth_user: \"u:dkim\"\n    bind_user: cn=dkim,dc=example,dc=org\n"
+      "    bind_password: p@ss word\n    use_tls: yes\n    disable_cache: true\n    timeout: 7\n"
+      "    keepalive_idle: 60\n    keepalive_interval: 10\n    keepalive_probes: 3\n",
+      "/etc/inkan/inkan.yaml", f.reader());
+  EXPECT_EQ(b.live_options, a.live_options);
+  EXPECT_TRUE(b.same_as(a));
+}
+
+TEST(DkimLdapOptions, DefaultsAndBadValues) {
+  Files f;
+  const LiveDatasetOptions d = legacy("", f).live_options;
+  EXPECT_EQ(d, LiveDatasetOptions{});
+  EXPECT_EQ(d.ldap_timeout, 5) << "opendkim-db.c DKIMF_LDAP_DEFTIMEOUT";
+  EXPECT_EQ(d.ldap_keepalive_idle, -1) << "not set: libldap's default";
+  EXPECT_FALSE(d.ldap_use_tls);
+  for (const char* bad : {"LDAPTimeout abc\n", "LDAPTimeout -1\n", "LDAPKeepaliveIdle 1e9\n",
+                          "LDAPKeepaliveProbes 99999999999999999999\n", "LDAPUseTLS maybe\n",
+                          "LDAPDisableCache 2\n"}) {
+    const std::string err = error_of(bad, f);
+    const std::string name = std::string(bad).substr(0, std::string(bad).find(' '));
+    EXPECT_NE(err.find(name), std::string::npos) << bad << " -> " << err;
+  }
+  for (const char* bad : {"dkim:\n  ldap: yes\n", "dkim:\n  ldap:\n    timeout: soon\n",
+                          "dkim:\n  ldap:\n    bind_dn: x\n", "dkim:\n  ldap:\n    use_tls: [a]\n"}) {
+    try {
+      (void)load_dkim_yaml(bad, "/etc/inkan/inkan.yaml", f.reader());
+      ADD_FAILURE() << "accepted: " << bad;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("dkim.ldap"), std::string::npos) << e.what();
+    }
+  }
+  // Long values are kept whole (they are credentials); 10 000 repetitions stay one value.
+  const std::string pw(10000, 'p');
+  EXPECT_EQ(legacy("LDAPBindPassword " + pw + "\n", f).live_options.ldap_bind_password, pw);
 }
 
 }  // namespace

@@ -10,9 +10,15 @@
 //                            the libdb reader lives in auth::config_bdb, outside the pure core)
 // `#` starts a comment anywhere, lines are trimmed, a key without a value is a member-only entry.
 // Every data set is a snapshot in memory: lookups never touch the file again, and a reload that
-// fails to read one keeps the running configuration. The other database back-ends (dsn:, ldap:,
-// lua:, memcache:, erlang:, mdb:), and db: when no DatabaseReader was injected, are refused at
-// start-up with a clear error rather than silently ignored.
+// fails to read one keeps the running configuration. The options OpenDKIM asks per message
+// (KeyTable, SigningTable, InternalHosts, ExternalIgnoreList, PeerList, MTA, Domain,
+// DontSignMailTo, ExemptDomains, BodyLengthDB, ReplaceHeaders, RemoveARFrom) may also be live
+// data sets (dsn:, ldap:, ldaps:, ldapi:; live_dataset.h) opened through an injected
+// LiveDatasetOpener and asked per message; the header lists OpenDKIM reads once
+// (dkimf_db_mkarray) get an empty list from them, with a warning, as in OpenDKIM. Every other
+// use of those (MacroList, TestDNSData), the other database back-ends (lua:, memcache:, erlang:,
+// mdb:), and db: when no DatabaseReader was injected, are refused at start-up with a clear
+// error naming the option rather than silently ignored.
 #pragma once
 
 #include <functional>
@@ -23,6 +29,7 @@
 #include <vector>
 
 #include "auth/config/legacy.h"
+#include "auth/config/live_dataset.h"
 
 namespace auth::config {
 
@@ -51,10 +58,18 @@ using DatabaseReader = std::function<Result<std::vector<DatabaseRecord>>(const s
 struct DatasetReaders {
   FileReader files = read_file;
   DatabaseReader databases;
+  /// Opens live data sets (`dsn:`, `ldap:`, `ldaps:`, `ldapi:`; live_dataset.h) for the tables
+  /// that OpenDKIM looks up per message (KeyTable, SigningTable, host lists, ...). Empty: refused.
+  LiveDatasetOpener live = {};
   Result<std::string> operator()(const std::string& path) const { return files(path); }
 };
 /// The DatabaseReader carried by `reader` (a DatasetReaders), or nullptr.
 const DatabaseReader* database_reader_of(const FileReader& reader) noexcept;
+/// The LiveDatasetOpener carried by `reader` (a DatasetReaders), or nullptr.
+const LiveDatasetOpener* live_opener_of(const FileReader& reader) noexcept;
+/// Whether a data set value names a live back end: `dsn:`, `ldap:`, `ldaps:` or `ldapi:`
+/// (case-insensitive, as dkimf_db_open compares the type).
+bool is_live_dataset_spec(std::string_view spec) noexcept;
 
 struct DatasetEntry {
   std::string key;    ///< the key or, for refile:, the pattern as written

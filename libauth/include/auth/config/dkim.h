@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "auth/config/legacy.h"
+#include "auth/config/live_dataset.h"
 #include "auth/config/replace_rules.h"
 #include "auth/crypto/sign.h"
 #include "auth/dkim/signature.h"
@@ -113,7 +115,14 @@ enum class SigningTableKind {
 struct HostSource {
   bool refile = false;               ///< entries are refile: globs
   std::vector<std::string> entries;  ///< one entry (or pattern) each, in order
-  friend bool operator==(const HostSource&, const HostSource&) = default;
+  /// The list is a live data set (dsn:, ldap:, ldaps:, ldapi:): `entries` stay empty and the
+  /// daemon asks it for OpenDKIM's probe keys per connection (dkimf_checkhost /
+  /// dkimf_checkip, inkan::dkim::host_name_probes / host_ip_probes). Compared by origin().
+  std::shared_ptr<LiveDataset> live;
+  friend bool operator==(const HostSource& a, const HostSource& b) {
+    bool same_live = a.live == b.live || (a.live && b.live && a.live->origin() == b.live->origin());
+    return a.refile == b.refile && a.entries == b.entries && same_live;
+  }
 };
 
 /// A MacroList element: `name` or `name=v1|v2` (§2.4; case-sensitive).
@@ -162,9 +171,33 @@ struct DkimSettings {
   SigningTableKind signing_kind = SigningTableKind::Glob;
   std::vector<SigningRule> signing;
   bool key_table = false;  ///< keys came from a KeyTable / keys: (else single-key mode)
+  /// KeyTable / SigningTable given as a live data set (dsn:, ldap:, ldaps:, ldapi:;
+  /// live_dataset.h): asked per message as opendkim does (`keys` / `signing` stay empty for
+  /// that table). nullptr = the table is a snapshot (or absent). Compared by origin().
+  std::shared_ptr<LiveDataset> key_table_live;
+  std::shared_ptr<LiveDataset> signing_table_live;
+  /// The other data sets opendkim asks per message with dkimf_db_get, when given as dsn: or
+  /// ldap: (live_dataset.h): the matching snapshot field (mta, dont_sign_mail_to, ...) stays
+  /// empty. nullptr = not live. Compared by origin().
+  struct LiveLists {
+    std::shared_ptr<LiveDataset> mta;                ///< MTA: asked for the {daemon_name} value
+    std::shared_ptr<LiveDataset> dont_sign_mail_to;  ///< DontSignMailTo: each recipient as given
+    std::shared_ptr<LiveDataset> exempt_domains;     ///< ExemptDomains: the sender's domain
+    std::shared_ptr<LiveDataset> body_length_db;     ///< BodyLengthDB: dkimf_checkbldb's keys
+    std::shared_ptr<LiveDataset> replace_headers;    ///< ReplaceHeaders: each field name as written
+    std::shared_ptr<LiveDataset> remove_ar_from;     ///< RemoveARFrom: each A-R field's authserv-id
+    /// Domain (single-key mode only; opendkim opens it only without a KeyTable): the sender's
+    /// domain, then "*", then with SubDomains each parent domain (lookup_signing_keys).
+    std::shared_ptr<LiveDataset> domains;
+  };
+  LiveLists live_lists;
+  /// SoftStart (YAML `soft_start`) and the LDAP* keywords the live data sets are opened with
+  /// (YAML `ldap: {bind_user, bind_password, auth_mechanism, auth_name, auth_realm, auth_user,
+  /// use_tls, disable_cache, timeout, keepalive_idle, keepalive_interval, keepalive_probes}`).
+  LiveDatasetOptions live_options;
   std::vector<std::string> sender_headers{"from"};
-  std::vector<std::string> dont_sign_mail_to;  ///< lower-case addresses / domains / .suffixes
-  std::vector<std::string> exempt_domains;
+  std::vector<std::string> dont_sign_mail_to;  ///< lower-case addresses, exact keys (no domains)
+  std::vector<std::string> exempt_domains;     ///< lower-case domains, exact keys (no parents)
   std::int64_t signature_ttl = 0;  ///< x= = t= + ttl (0 = none)
   /// MaximumSignedBytes: sign at most this many canonical body bytes, with l= (0 = whole body).
   std::uint64_t maximum_signed_bytes = 0;
@@ -194,7 +227,7 @@ struct DkimSettings {
   std::optional<std::vector<std::string>> replace_headers;
 
   /* Who is inside. */
-  HostSource internal_hosts{false, {"127.0.0.1", "::1"}};
+  HostSource internal_hosts{false, {"127.0.0.1", "::1"}, nullptr};
   HostSource external_ignore;
   HostSource peer_list;
   std::vector<std::string> mta;  ///< {daemon_name} values (case-sensitive)
@@ -350,6 +383,8 @@ struct SignRequest {
   std::string domain;            ///< d= after '%' substitution
   std::string key_path_or_data;  ///< key after '%' substitution
   std::string signer;            ///< i= after '%' substitution; empty when none or outside d=
+  /// Owns *key when it came from a live KeyTable (per message); empty otherwise.
+  std::shared_ptr<const DkimKey> owned_key;
   friend bool operator==(const SignRequest&, const SignRequest&) = default;
 };
 
@@ -359,5 +394,42 @@ struct SignRequest {
 /// ("signing table references unknown key 'x'"), which OpenDKIM answers with tempfail.
 std::vector<SignRequest> select_signing_keys(const DkimSettings& s, std::string_view local,
                                              std::string_view domain, std::string* error);
+
+/// Why the signing decision failed (opendkim.c dkimf_apply_signtable / dkimf_add_signrequest);
+/// OpenDKIM answers every kind with SMFIS_TEMPFAIL and no reply text.
+struct SigningLookupError {
+  enum class Kind {
+    SigningTable,  ///< lookup failed, or the entry has no key name: "error reading signing table"
+    UnknownKey,    ///< "signing table references unknown key '<key>'"
+    KeyTable,      ///< KeyTable lookup failed or entry corrupt: "error loading key '<key>'"
+  };
+  Kind kind = Kind::SigningTable;
+  std::string key;  ///< the key name (UnknownKey, KeyTable) or the SigningTable key looked up
+  /// The line opendkim logs first, without the queue id: `error looking up "<key>" in
+  /// database: <why>` (dkimf_db_error) or `KeyTable entry for '<key>' corrupt`; may be empty.
+  std::string detail;
+  friend bool operator==(const SigningLookupError&, const SigningLookupError&) = default;
+};
+/// The line opendkim logs after the queue id for `e` ("error reading signing table", ...).
+std::string to_string(const SigningLookupError& e);
+
+struct SigningLookup {
+  std::vector<SignRequest> requests;
+  std::optional<SigningLookupError> error;  ///< set → requests is empty
+  /// Lookups that failed without failing the message (a live Domain: opendkim logs
+  /// dkimf_db_error's line and goes on): `error looking up "<key>" in database: <why>`.
+  std::vector<std::string> log;
+};
+/// select_signing_keys, also for live tables: a live SigningTable is asked for each candidate
+/// of signing_table_candidates (first hit, or every hit with MultipleSignatures) for the
+/// fields keyname[,signer] (a non-ASCII key is not found: DKIMF_DB_FLAG_ASCIIONLY); a live
+/// KeyTable is asked for each key name for domain, selector, key (value i = field i; a missing
+/// or empty field makes the entry corrupt). '%' rules as for file tables.
+SigningLookup lookup_signing_keys(const DkimSettings& s, std::string_view local, std::string_view domain);
+
+/// A KeyTable entry by name (live or in memory), as dkimf_add_signrequest reads it: nullopt
+/// when absent; an error (SigningLookupError::Kind::KeyTable text) when the lookup fails or
+/// the entry is corrupt.
+Result<std::optional<DkimKey>> lookup_key(const DkimSettings& s, std::string_view name);
 
 }  // namespace auth::config
