@@ -101,22 +101,203 @@ bool suffix_match(std::string_view entry, std::string_view domain) {
 
 auth::Result<HostLists> build_host_lists(const auth::config::DkimSettings& s) {
   HostLists h;
-  auto in = parse_hosts(s.internal_hosts, "InternalHosts");
-  if (!in) return auth::fail(in.error());
-  auto ex = parse_hosts(s.external_ignore, "ExternalIgnoreList");
-  if (!ex) return auth::fail(ex.error());
-  auto pe = parse_hosts(s.peer_list, "PeerList");
-  if (!pe) return auth::fail(pe.error());
-  h.internal = std::move(*in);
-  h.external_ignore = std::move(*ex);
-  h.peers = std::move(*pe);
+  struct One {
+    const auth::config::HostSource& source;
+    const char* name;
+    HostSet& target;
+  };
+  for (const One& one : {One{s.internal_hosts, "InternalHosts", h.internal},
+                         One{s.external_ignore, "ExternalIgnoreList", h.external_ignore},
+                         One{s.peer_list, "PeerList", h.peers}}) {
+    if (one.source.live) {
+      one.target = HostSet(one.source.live);
+      continue;
+    }
+    auto parsed = parse_hosts(one.source, one.name);
+    if (!parsed) return auth::fail(parsed.error());
+    one.target = HostSet(std::move(*parsed));
+  }
   return h;
+}
+
+std::vector<std::string> host_name_probes(std::string_view hostname) {
+  std::vector<std::string> out;
+  std::string name = lower(hostname);
+  if (!name.empty() && name.back() == '.') name.pop_back();
+  if (name.empty() || name.size() > auth::net::kMaxHostNameLength) return out;
+  // dkimf_checkhost: for (p = host; p != NULL; p = strchr(p + 1, '.')).
+  for (std::size_t pos = 0; pos != std::string::npos; pos = name.find('.', pos + 1)) {
+    std::string probe = name.substr(pos);
+    out.push_back("!" + probe);
+    out.push_back(std::move(probe));
+  }
+  return out;
+}
+
+std::vector<std::string> host_ip_probes(const auth::net::IpAddress& ip) {
+  std::vector<std::string> out;
+  const std::string text = ip.to_string();
+  out.push_back("!" + text);
+  out.push_back(text);
+  out.push_back("![" + text + "]");
+  out.push_back("[" + text + "]");
+  // dkimf_checkip: IPv4 bits 32 → 0 with the mask applied; IPv6 "128 - bits" for bits 0 → 128
+  // with one more low bit cleared each step: the same sequence of prefixes.
+  for (unsigned len = ip.bit_length() + 1; len-- > 0;) {
+    const std::string net = auth::net::apply_prefix(ip, len).to_string();
+    const std::string tail = "/" + std::to_string(len);
+    out.push_back("!" + net + tail);
+    out.push_back(net + tail);
+    out.push_back("![" + net + "]" + tail);
+    out.push_back("[" + net + "]" + tail);
+  }
+  return out;
+}
+
+namespace {
+
+/// dkimf_db_error's line: `error looking up "<key>" in database: <dkimf_db_strerror>`, the
+/// back end's text without the data set's "<origin>: " prefix.
+std::string db_error_line(const auth::config::LiveDataset& ds, std::string_view key, const std::string& reason) {
+  std::string why = reason;
+  const std::string& o = ds.origin();
+  if (why.size() > o.size() + 2 && why.compare(0, o.size(), o) == 0 && why.compare(o.size(), 2, ": ") == 0) {
+    why = why.substr(o.size() + 2);
+  }
+  return "error looking up \"" + std::string(key) + "\" in database: " + why;
+}
+
+/// dkimf_stripbrackets: matching '<' '>' pairs removed from both ends.
+std::string strip_angle(std::string_view a) {
+  while (a.size() >= 2 && a.front() == '<' && a.back() == '>') a = a.substr(1, a.size() - 2);
+  return std::string(a);
+}
+
+}  // namespace
+
+LiveListAnswer live_lookup(auth::config::LiveDataset& ds, std::string_view key) {
+  LiveListAnswer a;
+  a.key = std::string(key);
+  auto r = ds.lookup(key);
+  if (!r) {
+    a.error = db_error_line(ds, key, r.error().reason);
+    return a;
+  }
+  a.found = r->has_value();
+  return a;
+}
+
+LiveListAnswer live_dont_sign_to(auth::config::LiveDataset& ds, const std::vector<std::string>& rcpts) {
+  for (auto it = rcpts.rbegin(); it != rcpts.rend(); ++it) {
+    LiveListAnswer a = live_lookup(ds, strip_angle(*it));
+    if (a.found || !a.error.empty()) return a;
+  }
+  return {};
+}
+
+std::vector<std::string> body_length_probes(std::string_view rcpt) {
+  std::vector<std::string> keys;
+  const std::string r = strip_angle(rcpt);
+  auto at = r.rfind('@');
+  if (at == std::string::npos || at == 0 || at + 1 >= r.size()) return keys;
+  const std::string user = r.substr(0, at);
+  const std::string domain = r.substr(at + 1);
+  // dkimf_checkbldb: for (p = domain; ; p = strchr(p + 1, '.')): user@p, *@p; at the end
+  // (p == NULL) user@*, then "*".
+  std::size_t p = 0;
+  for (std::size_t level = 0; level <= kMaxBodyLengthLabels; ++level) {
+    const std::string host = domain.substr(p);
+    keys.push_back(user + "@" + host);
+    keys.push_back("*@" + host);
+    auto dot = domain.find('.', p + 1);
+    if (dot == std::string::npos) break;
+    p = dot;
+  }
+  keys.push_back(user + "@*");
+  keys.push_back("*");
+  return keys;
+}
+
+LiveListAnswer live_body_length_recipient(auth::config::LiveDataset& ds, const std::vector<std::string>& rcpts,
+                                          std::vector<std::string>* errors) {
+  for (auto it = rcpts.rbegin(); it != rcpts.rend(); ++it) {
+    for (const auto& key : body_length_probes(*it)) {
+      LiveListAnswer a = live_lookup(ds, key);
+      if (!a.error.empty()) {
+        if (errors != nullptr) errors->push_back(a.error);
+        continue;
+      }
+      if (a.found) {
+        a.key = strip_angle(*it);
+        return a;
+      }
+    }
+  }
+  return {};
+}
+
+LiveHostWalk walk_host_probes(auth::config::LiveDataset& ds, const std::vector<std::string>& probes) {
+  LiveHostWalk w;
+  for (const auto& key : probes) {
+    auto r = ds.lookup(key);
+    if (!r) {
+      w.decided = true;
+      w.key = key;
+      w.error = db_error_line(ds, key, r.error().reason);
+      return w;
+    }
+    if (!r->has_value()) continue;
+    w.decided = true;
+    w.key = key;
+    w.member = key.empty() || key.front() != '!';
+    return w;
+  }
+  return w;
+}
+
+bool HostSet::match(const auth::net::IpAddress* ip, std::string_view hostname, std::string* error) const {
+  if (!live_) return list_.match(ip, hostname);
+  auto note = [&](const LiveHostWalk& w) {
+    if (error != nullptr && !w.error.empty()) {
+      if (!error->empty()) error->append("; ");
+      error->append(w.error);
+    }
+  };
+  std::optional<auth::net::IpAddress> from_name;
+  if (!hostname.empty() && hostname.front() == '[') {
+    if (ip == nullptr) {
+      if (auto parsed = auth::net::parse_ip(hostname, auth::net::Brackets::Require)) from_name = *parsed;
+    }
+  } else if (!hostname.empty() && lower(hostname) != "unknown") {
+    LiveHostWalk by_name = walk_host_probes(*live_, host_name_probes(hostname));
+    note(by_name);
+    if (by_name.member) return true;
+  }
+  const auth::net::IpAddress* addr = ip != nullptr ? ip : (from_name ? &*from_name : nullptr);
+  if (addr == nullptr) return false;
+  LiveHostWalk by_addr = walk_host_probes(*live_, host_ip_probes(*addr));
+  note(by_addr);
+  if (!by_addr.decided && addr->is_v4_mapped()) {
+    by_addr = walk_host_probes(*live_, host_ip_probes(addr->unmapped()));
+    note(by_addr);
+  }
+  return by_addr.member;
 }
 
 OriginDecision decide_origin(const auth::config::DkimSettings& s, const HostLists& hosts,
                              const Origin& o) {
   OriginDecision d;
   // §2.4: MTA dataset, MacroList, InternalHosts, {auth_type}; any one suffices.
+  if (s.live_lists.mta && !o.daemon_name.empty()) {
+    // mlfi_eoh: dkimf_db_get(conf_mtasdb, {daemon_name}); a failure is logged, not internal.
+    LiveListAnswer a = live_lookup(*s.live_lists.mta, o.daemon_name);
+    if (!a.error.empty()) d.lookup_error = a.error;
+    if (a.found) {
+      d.internal = true;
+      d.why = "MTA '" + o.daemon_name + "'";
+      return d;
+    }
+  }
   for (const auto& m : s.mta) {
     if (!o.daemon_name.empty() && m == o.daemon_name) {
       d.internal = true;
@@ -136,7 +317,10 @@ OriginDecision decide_origin(const auth::config::DkimSettings& s, const HostList
     }
   }
   const auth::net::IpAddress* ip = o.ip ? &*o.ip : nullptr;
-  if (hosts.internal.match(ip, o.hostname)) {
+  std::string host_error;
+  const bool internal = hosts.internal.match(ip, o.hostname, &host_error);
+  if (!host_error.empty()) d.lookup_error += (d.lookup_error.empty() ? "" : "; ") + host_error;
+  if (internal) {
     d.internal = true;
     d.why = "internal host";
     return d;
@@ -151,25 +335,25 @@ OriginDecision decide_origin(const auth::config::DkimSettings& s, const HostList
 }
 
 bool domain_listed(const std::vector<std::string>& list, std::string_view domain) {
+  // opendkim.c mlfi_eoh: dkimf_db_get(conf_exemptdb, mctx_domain): the whole (lower-cased)
+  // domain as one key, no parent or ".suffix" probing; the list is lower-cased when loaded.
   std::string d = lower(domain);
-  for (const auto& e : list) {
-    if (suffix_match(e, d)) return true;
-  }
-  return false;
+  return !d.empty() && std::find(list.begin(), list.end(), d) != list.end();
 }
 
-bool dont_sign_to(const std::vector<std::string>& list, const std::vector<std::string>& rcpts) {
-  if (list.empty()) return false;
-  for (const auto& raw : rcpts) {
-    std::string r = lower(raw);
-    if (r.size() >= 2 && r.front() == '<' && r.back() == '>') r = r.substr(1, r.size() - 2);
-    auto at = r.rfind('@');
-    std::string dom = at == std::string::npos ? r : r.substr(at + 1);
-    for (const auto& e : list) {
-      if (e == r || suffix_match(e, dom)) return true;
-    }
+std::optional<std::string> dont_sign_to(const std::vector<std::string>& list,
+                                        const std::vector<std::string>& rcpts) {
+  if (list.empty()) return std::nullopt;
+  // opendkim.c mlfi_eoh: dkimf_db_get(conf_dontsigntodb, a_addr) for each recipient of
+  // mctx_rcptlist (last RCPT first: mlfi_envrcpt prepends), a_addr being the RCPT argument
+  // with its <> pairs stripped (dkimf_stripbrackets). One exact key, compared without regard
+  // to case; a bare domain or ".domain" entry matches nothing (opendkim 2.11 -t, lab).
+  for (auto it = rcpts.rbegin(); it != rcpts.rend(); ++it) {
+    std::string addr = strip_angle(*it);
+    if (addr.empty()) continue;
+    if (std::find(list.begin(), list.end(), lower(addr)) != list.end()) return addr;
   }
-  return false;
+  return std::nullopt;
 }
 
 Sender find_sender(const auth::config::DkimSettings& s, const std::optional<std::string>& macro_value,
@@ -210,26 +394,9 @@ Sender find_sender(const auth::config::DkimSettings& s, const std::optional<std:
 }
 
 std::vector<std::string> body_length_keys(std::string_view rcpt) {
-  std::vector<std::string> keys;
-  std::string r = lower(rcpt);
-  if (r.size() >= 2 && r.front() == '<' && r.back() == '>') r = r.substr(1, r.size() - 2);
-  auto at = r.rfind('@');
-  if (at == std::string::npos || at + 1 >= r.size()) return keys;
-  const std::string user = r.substr(0, at);
-  const std::string domain = r.substr(at + 1);
-  // dkimf_checkbldb: p = domain, then each ".parent" (strchr from p + 1), then "*".
-  std::size_t p = 0;
-  for (std::size_t level = 0; level <= kMaxBodyLengthLabels; ++level) {
-    std::string host = domain.substr(p);
-    keys.push_back(user + "@" + host);
-    keys.push_back("*@" + host);
-    auto dot = domain.find('.', p + 1);
-    if (dot == std::string::npos) break;
-    p = dot;
-  }
-  keys.push_back(user + "@*");
-  keys.push_back("*");
-  return keys;
+  // A file BodyLengthDB is case-insensitive (DKIMF_DB_FLAG_ICASE): the keys are lower-cased
+  // here and the list when loaded. A live one gets the address as given (the server decides).
+  return body_length_probes(lower(rcpt));
 }
 
 std::optional<std::string> body_length_recipient(const std::vector<std::string>& list,
@@ -887,7 +1054,7 @@ std::string ar_authserv_id(std::string_view v) {
 }
 
 bool should_remove_ar(std::string_view value, std::string_view our_id,
-                      const auth::config::DkimSettings& s) {
+                      const auth::config::DkimSettings& s, std::string* lookup_error) {
   if (s.keep_auth_results) return false;
   std::string id = ar_authserv_id(value);
   if (id.empty()) return false;
@@ -897,6 +1064,11 @@ bool should_remove_ar(std::string_view value, std::string_view our_id,
   bool listed = id == ours;
   for (const auto& e : s.remove_ar_from) {
     if (suffix_match(e, id)) listed = true;
+  }
+  if (!listed && s.live_lists.remove_ar_from) {
+    LiveListAnswer a = live_lookup(*s.live_lists.remove_ar_from, id);
+    if (!a.error.empty() && lookup_error != nullptr) *lookup_error = a.error;
+    listed = a.found;
   }
   if (!listed) return false;
   if (s.remove_ar_all) return true;
@@ -1071,15 +1243,17 @@ std::string format_test_verification(std::string_view prog, std::string_view fil
          "-bit key, " + auth::dkim::to_string(r.key_dnssec) + ") failed: " + verification_error_text(r);
 }
 
-QueryAnswer answer_dataset_query(const auth::config::Dataset& d, std::string_view query,
-                                 std::string_view prog) {
-  QueryAnswer a;
-  const std::string p(prog);
+namespace {
+
+/// opendkim -Q's query "key/n": the key before the last '/', and n read as atoi() does
+/// (optional blanks and sign, digits, anything after ignored). nullopt for a query without '/'
+/// or with a negative n; `a` then holds opendkim's usage error and EX_USAGE.
+std::optional<std::pair<std::string_view, long>> parse_dataset_query(std::string_view query, const std::string& p,
+                                                                     QueryAnswer& a) {
   auto slash = query.rfind('/');
   long n = 0;
   bool bad = slash == std::string_view::npos;
   if (!bad) {
-    // atoi(): optional sign, digits, anything after ignored; a negative count is refused.
     std::string_view num = query.substr(slash + 1);
     std::size_t i = 0;
     while (i < num.size() && (num[i] == ' ' || num[i] == '\t')) ++i;
@@ -1091,9 +1265,21 @@ QueryAnswer answer_dataset_query(const auth::config::Dataset& d, std::string_vie
   if (bad) {
     a.err = p + ": invalid query '" + std::string(query) + "'\n";
     a.exit_code = 64;  // EX_USAGE
-    return a;
+    return std::nullopt;
   }
-  const auth::config::DatasetEntry* e = d.find(query.substr(0, slash));
+  return std::pair{query.substr(0, slash), n};
+}
+
+}  // namespace
+
+QueryAnswer answer_dataset_query(const auth::config::Dataset& d, std::string_view query,
+                                 std::string_view prog) {
+  QueryAnswer a;
+  const std::string p(prog);
+  auto q = parse_dataset_query(query, p, a);
+  if (!q) return a;
+  const long n = q->second;
+  const auth::config::DatasetEntry* e = d.find(q->first);
   if (!e) {
     a.out = p + ": dkimf_db_get(): record not found\n\n";
     return a;
@@ -1134,6 +1320,44 @@ QueryAnswer answer_dataset_query(const auth::config::Dataset& d, std::string_vie
       a.out += "<empty>\n";
     } else {
       a.out += "'" + fields[i] + "'\n";
+    }
+  }
+  a.out += "\n";
+  return a;
+}
+
+QueryAnswer answer_live_query(auth::config::LiveDataset& d, std::string_view query, std::string_view prog) {
+  QueryAnswer a;
+  const std::string p(prog);
+  auto q = parse_dataset_query(query, p, a);
+  if (!q) return a;
+  long n = q->second;
+  // Local bound: opendkim allocates n dkimf_db_data structures; more fields than any data set
+  // has print as <empty>, so a huge n is capped rather than filling the terminal.
+  constexpr long kMaxQueryFields = 1024;
+  n = std::min(n, kMaxQueryFields);
+  auto r = d.lookup(q->first);
+  if (!r) {
+    std::string why = r.error().reason;
+    const std::string& o = d.origin();
+    if (why.size() > o.size() + 2 && why.compare(0, o.size(), o) == 0 && why.compare(o.size(), 2, ": ") == 0) {
+      why = why.substr(o.size() + 2);  // dkimf_db_strerror: the back end's text alone
+    }
+    a.err = p + ": dkimf_db_get() returned " + std::to_string(d.lookup_status(r.error())) + ": \"" + why + "\"\n";
+    a.out = "\n";
+    return a;
+  }
+  if (!r->has_value()) {
+    a.out = p + ": dkimf_db_get(): record not found\n\n";
+    return a;
+  }
+  const auth::config::LiveValues& v = **r;
+  for (long i = 0; i < n; ++i) {
+    const auto idx = static_cast<std::size_t>(i);
+    if (idx >= v.size() || v[idx].empty()) {
+      a.out += "<empty>\n";
+    } else {
+      a.out += "'" + v[idx] + "'\n";
     }
   }
   a.out += "\n";

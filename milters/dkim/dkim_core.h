@@ -5,13 +5,16 @@
 // verification policies RequiredHeaders (RFC 5322 §3.6 counts), Minimum and MustBeSigned
 // (man:opendkim.conf(5)); Quarantine and CaptureUnknownErrors; the SendReports failure
 // report (RFC 6651 record and request, RFC 6591 / RFC 5965 report format, as opendkim.c
-// dkimf_sigreport writes it); and the output of opendkim's test modes `-t` and `-Q` (§2.2).
+// dkimf_sigreport writes it); the output of opendkim's test modes `-t` and `-Q` (§2.2); and the
+// per-message lookups of live data sets (dsn:, ldap:) in OpenDKIM's key order (dkimf_checkhost,
+// dkimf_checkip, dkimf_checkbldb; HostSet for InternalHosts / ExternalIgnoreList / PeerList).
 // Unit-tested without a daemon (milters/dkim/tests).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,11 +34,77 @@ namespace inkan::dkim {
 /// OpenDKIM's header folding margin (libopendkim DKIM_HDRMARGIN).
 inline constexpr std::size_t kHeaderMargin = 75;
 
+/// OpenDKIM's probe keys for a host name in a host list (util.c dkimf_checkhost): for the
+/// name and then each ".suffix" of it ("a.b.c", ".b.c", ".c"), the negative key "!<probe>"
+/// then "<probe>". The name is lower-cased (mlfi_connect lowers it) and one trailing dot
+/// dropped; an empty or overlong (> 253) name has no probes.
+std::vector<std::string> host_name_probes(std::string_view hostname);
+/// dkimf_checkip's probe keys: "!ip", "ip", "![ip]", "[ip]", then for each prefix length from
+/// 32 (IPv6: 128) down to 0 with the host bits cleared: "!net/len", "net/len", "![net]/len",
+/// "[net]/len" (IPv4 dotted quad, IPv6 as inet_ntop writes it, lower case).
+std::vector<std::string> host_ip_probes(const auth::net::IpAddress& ip);
+
+/// The outcome of walking probe keys through a live data set.
+struct LiveHostWalk {
+  bool member = false;   ///< a positive key was found first
+  bool decided = false;  ///< a key (positive or negative) was found, or a lookup failed
+  std::string key;       ///< the key that decided, e.g. "!.example.com"
+  std::string error;     ///< the failed lookup's reason (then member is false)
+};
+/// Asks `ds` for `probes` (pairs: negative, positive) in order, as dkimf_checkhost /
+/// dkimf_checkip do: a negative hit ends the walk as not a member, a positive hit as a member,
+/// and a failed lookup as not a member (opendkim returns FALSE without a log line).
+LiveHostWalk walk_host_probes(auth::config::LiveDataset& ds, const std::vector<std::string>& probes);
+
+/// One dkimf_db_get against a live per-message list (MTA, DontSignMailTo, ExemptDomains,
+/// BodyLengthDB, ReplaceHeaders).
+struct LiveListAnswer {
+  bool found = false;
+  std::string key;    ///< the key that was found (or whose lookup failed)
+  std::string error;  ///< set when a lookup failed: dkimf_db_error's line, `error looking up
+                      ///< "<key>" in database: <server's message>`
+};
+/// Asks `ds` for `key` exactly.
+LiveListAnswer live_lookup(auth::config::LiveDataset& ds, std::string_view key);
+/// DontSignMailTo as a live data set (opendkim.c mlfi_eoh): each envelope recipient, one pair
+/// of angle brackets stripped and its case kept (mlfi_envrcpt), the last one first (opendkim
+/// prepends to its list), asked exactly; stops at the first recipient found or lookup failed.
+LiveListAnswer live_dont_sign_to(auth::config::LiveDataset& ds, const std::vector<std::string>& rcpts);
+/// dkimf_checkbldb's keys for one recipient, case kept: user@host, *@host, user@.parent,
+/// *@.parent, ..., user@*, *. None when the address has no '@' or an empty side.
+std::vector<std::string> body_length_probes(std::string_view rcpt);
+/// BodyLengthDB as a live data set: the recipients last first, each through
+/// body_length_probes; a failed lookup is logged (`errors`) and the walk goes on, as
+/// dkimf_checkbldb does. `found` with `key` = the recipient (brackets stripped) that matched.
+LiveListAnswer live_body_length_recipient(auth::config::LiveDataset& ds, const std::vector<std::string>& rcpts,
+                                          std::vector<std::string>* errors);
+
+/// One host list (InternalHosts, ExternalIgnoreList, PeerList): the parsed entries of a
+/// file:/refile:/csl: value, or a live data set (dsn:, ldap:) asked per connection with
+/// OpenDKIM's probe keys. File-based lists are matched by auth::net::HostList alone.
+class HostSet {
+ public:
+  HostSet() = default;
+  HostSet(auth::net::HostList list) : list_(std::move(list)) {}  // NOLINT(google-explicit-constructor)
+  explicit HostSet(std::shared_ptr<auth::config::LiveDataset> live) : live_(std::move(live)) {}
+  bool empty() const noexcept { return !live_ && list_.empty(); }
+  bool live() const noexcept { return live_ != nullptr; }
+  /// Membership as HostList::match (checkhost(name) || checkip(ip); a "[a.b.c.d]" or
+  /// "unknown" name is not probed as a name, a bracketed literal stands in for a missing
+  /// address, an IPv4-mapped address no key decided is probed again as IPv4). A live lookup
+  /// that fails counts as "not listed", as in opendkim; its reason goes to `*error` when given.
+  bool match(const auth::net::IpAddress* ip, std::string_view hostname, std::string* error = nullptr) const;
+
+ private:
+  auth::net::HostList list_;
+  std::shared_ptr<auth::config::LiveDataset> live_;
+};
+
 /// The parsed host lists of a configuration (built once per load).
 struct HostLists {
-  auth::net::HostList internal;
-  auth::net::HostList external_ignore;
-  auth::net::HostList peers;
+  HostSet internal;
+  HostSet external_ignore;
+  HostSet peers;
 };
 /// Parses the three host lists. Errors name the list: "InternalHosts: line 3: ...".
 auth::Result<HostLists> build_host_lists(const auth::config::DkimSettings& s);
@@ -54,16 +123,22 @@ struct Origin {
 /// originok of §2.4, with the reason for LogWhy.
 struct OriginDecision {
   bool internal = false;
+  /// A live MTA or InternalHosts lookup failed (counted as "no match", as opendkim does): the
+  /// dkimf_db_error line(s) to log, "; "-separated.
+  std::string lookup_error;
   std::string why;  ///< "internal host", "authenticated (PLAIN)", "MTA 'ORIGINATING'", or
                     ///< "<host> [<ip>] not internal; not authenticated"
 };
 OriginDecision decide_origin(const auth::config::DkimSettings& s, const HostLists& hosts,
                              const Origin& o);
 
-/// DontSignMailTo: true when any recipient (lower-cased "user@domain", angle brackets
-/// stripped) matches an entry: the address, its domain, or a ".parent" suffix of the domain.
-bool dont_sign_to(const std::vector<std::string>& list, const std::vector<std::string>& rcpts);
-/// ExemptDomains: the domain, or a ".parent" entry covering it.
+/// DontSignMailTo from a file or csl (lower-cased entries): the first recipient, last RCPT
+/// first, whose address (<> pairs stripped) is an entry, compared without regard to case;
+/// exact keys only, as opendkim's dkimf_db_get and live_dont_sign_to. nullopt: none.
+std::optional<std::string> dont_sign_to(const std::vector<std::string>& list,
+                                        const std::vector<std::string>& rcpts);
+/// ExemptDomains from a file or csl (lower-cased entries): the lower-cased domain is an entry
+/// (exact key only, as opendkim's dkimf_db_get and live_lookup).
 bool domain_listed(const std::vector<std::string>& list, std::string_view domain);
 
 /* ---------------- signing options (OpenDKIM keywords) ---------------- */
@@ -376,6 +451,14 @@ struct QueryAnswer {
 /// on stderr, exit 64. A non-numeric n counts as 0 (atoi).
 QueryAnswer answer_dataset_query(const auth::config::Dataset& d, std::string_view query,
                                  std::string_view prog);
+/// `opendkim -Q` against a live data set (dsn:, ldap:; lab: opendkim 2.11): value i is field
+/// i (no ':' splitting); n fields are printed, a missing, NULL or empty one as <empty>, the
+/// others as 'value', then an empty line. Not found: "<prog>: dkimf_db_get(): record not
+/// found" and an empty line on stdout; a failed lookup: `<prog>: dkimf_db_get() returned <status>:
+/// "<server's message>"` on stderr and an empty line on stdout (exit 0); a malformed query
+/// as answer_dataset_query.
+QueryAnswer answer_live_query(auth::config::LiveDataset& d, std::string_view query, std::string_view prog);
+
 
 /// The Authentication-Results value OpenDKIM writes when verification cannot start because
 /// the From field is missing or unparsable (libopendkim DKIM_STAT_SYNTAX → BADFORMAT; lab:
@@ -387,9 +470,10 @@ std::string format_ar_bad_format(const ArOptions& o);
 std::string ar_authserv_id(std::string_view value);
 /// True when an existing AR field must be deleted before ours (RFC 8601 §5; OpenDKIM: ours
 /// with a dkim result; RemoveARAll: ours whatever the method; RemoveARFrom: listed hosts or
-/// ".domain" suffixes).
+/// ".domain" suffixes; a live RemoveARFrom is asked for the authserv-id (mlfi_eom dkimf_db_get),
+/// a failed lookup counting as "not listed" with dkimf_db_error's line in `*lookup_error`).
 bool should_remove_ar(std::string_view value, std::string_view our_id,
-                      const auth::config::DkimSettings& s);
+                      const auth::config::DkimSettings& s, std::string* lookup_error = nullptr);
 
 /// A generated field ("DKIM-Signature: v=1; ...", CRLF folding) → (name, milter value with
 /// LF folding, without the leading space). nullopt when it is not "Name: value".

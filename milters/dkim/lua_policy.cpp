@@ -7,14 +7,20 @@
 #include <lua.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
+#include <cmath>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <mutex>
 #include <set>
 #include <sstream>
+#include <thread>
 
+#include <arpa/inet.h>
 #include <strings.h>
 
 #include "auth/config/dataset.h"
@@ -150,10 +156,6 @@ auto guarded(lua_State* L, const char* fn, F&& f) -> decltype(f()) {
     err = std::string("odkim.") + fn + "(): " + e.what();
   }
   fail(L, err);
-}
-
-[[noreturn]] void unsupported(lua_State* L, const char* fn, const char* why) {
-  fail(L, std::string("odkim.") + fn + "(): not supported by inkan-dkim: " + why);
 }
 
 /* ---------------- headers ---------------- */
@@ -440,25 +442,84 @@ int x_set_result(lua_State* L) {
   }
   return 1;
 }
+/// odkim.resign: Debian's opendkim 2.11 is built without _FFR_RESIGN (its -V); it registers the
+/// function all the same and, for a message, answers nil — opendkim-lua(3)'s "nil on
+/// failure" — changing nothing (lab: `opendkim -t`). So does inkan-dkim.
 int x_resign(lua_State* L) {
   want_count(L, "resign", 1, 1);
   (void)ctx_arg(L, "resign");
-  unsupported(L, "resign", "re-signing is not implemented (opendkim's Debian build lacks it too)");
+  lua_pushnil(L);
+  return 1;
 }
+/// odkim.xtag (setup and final hooks). Debian's opendkim 2.11 never adds an extension tag: with
+/// no signature requested it answers 0 (no signature modified); in the final script the
+/// signatures are made and libopendkim refuses (-1, lab); in the setup script a pending
+/// odkim.sign request aborts the daemon (dkim_add_xtag asserts on the signing handle that does
+/// not exist yet; lab). inkan-dkim's signer writes no extension tags either: 0 without a
+/// request, otherwise -1 — opendkim-lua(3)'s error value — where opendkim crashes.
 int x_xtag(lua_State* L) {
   want_count(L, "xtag", 3, 3);
-  (void)ctx_arg(L, "xtag");
-  unsupported(L, "xtag", "the signer adds no extension tags");
+  if (!lua_isuserdata(L, 1) || !lua_isstring(L, 2) || !lua_isstring(L, 3)) bad_type(L, "xtag");
+  Message& m = ctx_arg(L, "xtag");
+  std::size_t n = m.sign_requests ? guarded(L, "xtag", [&] { return m.sign_requests(); }) : 0;
+  push_num(L, n == 0 ? 0 : -1);
+  return 1;
 }
-int x_spam(lua_State* L) {
-  want_count(L, "spam", 1, 1);
-  (void)ctx_arg(L, "spam");
-  unsupported(L, "spam", "reputation is not implemented");
-}
+// odkim.spam is opendkim's _FFR_REPUTATION, which Debian's build lacks: it is not registered,
+// so `odkim.spam` is nil and calling it fails with "attempt to call a nil value (field
+// 'spam')", here as there. opendkim-lua(3) lists it but says so itself ("Experimental feature
+// not enabled for this installation").
+
+/// odkim.rbl_check(ctx, query, qroot[, timeout]) (final hook; _FFR_RBL is in Debian's build):
+/// the A record of "query.qroot", through the daemon's resolver. Four numbers (the octets,
+/// big-endian order) when listed, nothing when not (NXDOMAIN, no A record, SERVFAIL — librbl
+/// reads an answer without records as "not found"), nil on error. Differences from opendkim
+/// 2.11, each the man page's word: an error (several A records, a malformed answer, the
+/// script's timeout) gives nil where opendkim returns librbl's error text ("" for a timeout);
+/// a fractional timeout is honoured where opendkim keeps whole seconds (its modf() result
+/// lands in tv_usec unscaled); Nameservers and ResolverConfiguration are used where
+/// opendkim's rbl_check aborts on them (dkimf_ub_nslist / dkimf_ub_config assert on the
+/// resolver it has not opened yet; lab). A timeout < 0 (opendkim's default is -1) or none
+/// means the resolver's own limits.
 int x_rbl_check(lua_State* L) {
-  want_count(L, "rbl_check", 3, 4);
-  (void)ctx_arg(L, "rbl_check");
-  unsupported(L, "rbl_check", "RBL queries are not implemented");
+  int top = lua_gettop(L);
+  if (top < 3 || top > 4) bad_count(L, "rbl_check");
+  if (!lua_isuserdata(L, 1) || !lua_isstring(L, 2) || !lua_isstring(L, 3) || (top == 4 && !lua_isnumber(L, 4))) {
+    bad_type(L, "rbl_check");
+  }
+  Message& m = ctx_arg(L, "rbl_check");
+  std::string query = str_arg(L, 2, "rbl_check");
+  std::string root = str_arg(L, 3, "rbl_check");
+  // C strings in opendkim: a NUL ends them.
+  query.resize(std::strlen(query.c_str()));
+  root.resize(std::strlen(root.c_str()));
+  std::optional<std::chrono::milliseconds> timeout;
+  if (top == 4) {
+    double t = lua_tonumber(L, 4);
+    if (std::isfinite(t) && t >= 0 && t < kRblLongestTimeoutSeconds) {
+      timeout = std::chrono::milliseconds(static_cast<std::int64_t>(t * 1000.0));
+    }
+  }
+  lua_settop(L, 0);
+  // librbl: rbl_query_start fails with "query root not set", and rbl_check raises this.
+  if (root.empty()) fail(L, "odkim.rbl_check(): RBL query failed");
+  if (!m.resolver) {
+    lua_pushnil(L);
+    return 1;
+  }
+  RblResult r = rbl_lookup(m.resolver, query + "." + root, timeout);
+  switch (r.kind) {
+    case RblResult::Kind::Listed:
+      push_num(L, static_cast<double>(r.address >> 24));
+      push_num(L, static_cast<double>((r.address >> 16) & 0xff));
+      push_num(L, static_cast<double>((r.address >> 8) & 0xff));
+      push_num(L, static_cast<double>(r.address & 0xff));
+      return 4;
+    case RblResult::Kind::NotListed: return 0;
+    case RblResult::Kind::Error: break;
+  }
+  lua_pushnil(L);
+  return 1;
 }
 
 /* -- data sets -- */
@@ -620,20 +681,33 @@ int x_del_header(lua_State* L) {
   push_num(L, 1);
   return 1;
 }
+/// odkim.add_rcpt: the MTA is asked at once (SMFIR_ADDRCPT), as opendkim calls smfi_addrcpt;
+/// 1, or nil when refused. Debian's opendkim 2.11 does not ask the MTA for SMFIF_ADDRCPT at
+/// negotiation, so as a daemon its add_rcpt always fails (nil; lab, milter-client): inkan-dkim
+/// asks for it (when offered) and keeps the man page's promise.
 int x_add_rcpt(lua_State* L) {
   want_count(L, "add_rcpt", 2, 2);
+  if (!lua_islightuserdata(L, 1) || !lua_isstring(L, 2)) bad_type(L, "add_rcpt");
   Message& m = ctx_arg(L, "add_rcpt");
-  if (!m.rcpt_changes) unsupported(L, "add_rcpt", "the milter runtime does not change envelope recipients");
-  m.add_rcpts.push_back(str_arg(L, 2, "add_rcpt"));
-  push_num(L, 1);
+  std::string addr = str_arg(L, 2, "add_rcpt");
+  addr.resize(std::strlen(addr.c_str()));  // a C string in opendkim
+  bool ok = m.add_rcpt && guarded(L, "add_rcpt", [&] { return m.add_rcpt(addr); });
+  if (ok) push_num(L, 1);
+  else lua_pushnil(L);
   return 1;
 }
+/// odkim.del_rcpt: a recipient of the message (compared case-insensitively, as opendkim's
+/// strcasecmp) is removed at once (SMFIR_DELRCPT, the address as the MTA gave it) and
+/// kOriginalRecipientHeader added; nil for an unknown address. Errors name it
+/// "odkim.delete_rcpt()", as opendkim does. Where smfi_delrcpt fails opendkim logs it and still
+/// answers 1 — and as a daemon it always fails, SMFIF_DELRCPT not being negotiated (lab);
+/// inkan-dkim asks for it and answers nil on failure (the man page).
 int x_del_rcpt(lua_State* L) {
   if (lua_gettop(L) != 2) fail(L, "odkim.delete_rcpt(): incorrect argument count");  // sic
   if (!lua_islightuserdata(L, 1) || !lua_isstring(L, 2)) fail(L, "odkim.delete_rcpt(): incorrect argument type");
   Message& m = ctx_arg(L, "delete_rcpt");
-  if (!m.rcpt_changes) unsupported(L, "del_rcpt", "the milter runtime does not change envelope recipients");
   std::string addr = str_arg(L, 2, "delete_rcpt");
+  addr.resize(std::strlen(addr.c_str()));
   auto it = std::find_if(m.rcpts.begin(), m.rcpts.end(), [&](const std::string& r) {
     return r.size() == addr.size() && strncasecmp(r.data(), addr.data(), r.size()) == 0;
   });
@@ -641,8 +715,10 @@ int x_del_rcpt(lua_State* L) {
     lua_pushnil(L);
     return 1;
   }
-  m.del_rcpts.push_back(*it);
-  push_num(L, 1);
+  std::string known = *it;
+  bool ok = m.del_rcpt && guarded(L, "delete_rcpt", [&] { return m.del_rcpt(known); });
+  if (ok) push_num(L, 1);
+  else lua_pushnil(L);
   return 1;
 }
 int x_quarantine(lua_State* L) {
@@ -671,6 +747,8 @@ int x_set_reply(lua_State* L) {
 }
 
 /* ---------------- libraries per hook (opendkim-lua.c 2.11 + man page) ---------------- */
+// The names Debian's opendkim 2.11 registers, hook by hook (lab: a script listing `odkim`'s
+// keys under `opendkim -t`); odkim.spam is in none of them (see above).
 
 const luaL_Reg kSetup[] = {
     {"check_popauth", x_popauth}, {"db_check", x_db_check}, {"db_close", x_db_close},
@@ -680,8 +758,7 @@ const luaL_Reg kSetup[] = {
     {"get_rcpt", x_rcpt}, {"get_rcptarray", x_rcptarray}, {"internal_ip", x_internalip},
     {"log", x_log}, {"rcpt_count", x_rcptcount}, {"replace_header", x_replace_header},
     {"resign", x_resign}, {"set_result", x_set_result}, {"sign", x_sign}, {"signfor", x_signfor},
-    {"spam", x_spam}, {"use_ltag", x_use_ltag}, {"verify", x_verify}, {"xtag", x_xtag},
-    {nullptr, nullptr}};
+    {"use_ltag", x_use_ltag}, {"verify", x_verify}, {"xtag", x_xtag}, {nullptr, nullptr}};
 
 const luaL_Reg kScreen[] = {
     {"db_check", x_db_check}, {"db_close", x_db_close}, {"db_open", x_db_open},
@@ -691,7 +768,7 @@ const luaL_Reg kScreen[] = {
     {"get_sigcount", x_sigcount}, {"get_sighandle", x_sighandle}, {"internal_ip", x_internalip},
     {"log", x_log}, {"parse_field", x_parsefield}, {"rcpt_count", x_rcptcount},
     {"sig_getdomain", x_sig_domain}, {"sig_getidentity", x_sig_identity}, {"sig_ignore", x_sig_ignore},
-    {"spam", x_spam}, {nullptr, nullptr}};
+    {nullptr, nullptr}};
 
 const luaL_Reg kFinal[] = {
     {"add_header", x_add_header}, {"add_rcpt", x_add_rcpt}, {"del_header", x_del_header},
@@ -704,7 +781,7 @@ const luaL_Reg kFinal[] = {
     {"set_reply", x_set_reply}, {"set_result", x_set_result}, {"sig_bhresult", x_sig_bhresult},
     {"sig_bodylength", x_sig_bodylength}, {"sig_canonlength", x_sig_canonlength},
     {"sig_getdomain", x_sig_domain}, {"sig_getidentity", x_sig_identity}, {"sig_result", x_sig_result},
-    {"spam", x_spam}, {"xtag", x_xtag}, {nullptr, nullptr}};
+    {"xtag", x_xtag}, {nullptr, nullptr}};
 
 void set_number(lua_State* L, const char* name, double v) {
   lua_pushnumber(L, v);
@@ -844,6 +921,122 @@ auth::Result<std::shared_ptr<const Script>> Script::load_file(const std::string&
     }
   }
   return compile(text, path);
+}
+
+namespace {
+
+/// Lookups with their own timeout still running (see kMaxRblLookupsInFlight).
+std::atomic<int> rbl_in_flight{0};
+
+/// A name a resolver can be asked: labels of 1-63 octets, 253 octets at most (one final dot
+/// allowed). librbl hands anything to the resolver, which refuses such names.
+bool valid_dns_name(std::string_view name) {
+  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+  if (name.empty() || name.size() > kMaxDnsNameLength) return false;
+  std::size_t label = 0;
+  for (char c : name) {
+    if (c == '.') {
+      if (label == 0) return false;
+      label = 0;
+    } else if (++label > kMaxDnsLabelLength || c == '\0') {
+      return false;
+    }
+  }
+  return label > 0;
+}
+
+/// librbl's reading of an answer (rbl_query_check).
+RblResult rbl_result(const auth::dns::Answer& a, const std::string& name) {
+  RblResult r;
+  using auth::dns::Status;
+  switch (a.status) {
+    case Status::Ok: break;
+    case Status::NxDomain:
+    case Status::NoData:
+    case Status::ServFail:  // an answer without records: "not found"
+    case Status::Timeout:   // the resolver gave up (unbound answers SERVFAIL then)
+      return r;
+    case Status::Malformed:
+      r.kind = RblResult::Kind::Error;
+      r.error = "'" + name + "' reply corrupt";
+      return r;
+  }
+  if (a.addresses.size() > 1) {
+    r.kind = RblResult::Kind::Error;
+    r.error = "multiple replies for '" + name + "'";
+    return r;
+  }
+  in_addr ip{};
+  if (a.addresses.empty() || inet_pton(AF_INET, a.addresses.front().c_str(), &ip) != 1) {
+    r.kind = RblResult::Kind::Error;
+    r.error = "'" + name + "' reply corrupt";
+    return r;
+  }
+  r.kind = RblResult::Kind::Listed;
+  r.address = ntohl(ip.s_addr);
+  return r;
+}
+
+}  // namespace
+
+RblResult rbl_lookup(const std::shared_ptr<auth::dns::Resolver>& resolver, const std::string& name,
+                     std::optional<std::chrono::milliseconds> timeout) {
+  RblResult err;
+  err.kind = RblResult::Kind::Error;
+  if (!resolver) {
+    err.error = "no resolver";
+    return err;
+  }
+  if (!valid_dns_name(name)) {
+    err.error = "'" + name + "' is not a valid DNS name";
+    return err;
+  }
+  try {
+    if (!timeout) return rbl_result(resolver->query(name, auth::dns::RType::A), name);
+    // The script waits `timeout`; the lookup finishes on its own thread whatever happens.
+    struct Pending {
+      std::mutex mu;
+      std::condition_variable cv;
+      std::optional<auth::dns::Answer> answer;
+    };
+    auto p = std::make_shared<Pending>();
+    if (rbl_in_flight.fetch_add(1) >= kMaxRblLookupsInFlight) {
+      rbl_in_flight.fetch_sub(1);
+      err.error = "too many RBL lookups in flight";
+      return err;
+    }
+    try {
+      std::thread([p, resolver, name] {
+        auth::dns::Answer a;
+        try {
+          a = resolver->query(name, auth::dns::RType::A);
+        } catch (const std::exception& e) {
+          a = auth::dns::Answer::with_status(auth::dns::Status::ServFail, e.what());
+        } catch (...) {
+          a = auth::dns::Answer::with_status(auth::dns::Status::ServFail, "resolver failure");
+        }
+        {
+          std::lock_guard<std::mutex> g(p->mu);
+          p->answer = std::move(a);
+        }
+        p->cv.notify_all();
+        rbl_in_flight.fetch_sub(1);
+      }).detach();
+    } catch (const std::exception& e) {
+      rbl_in_flight.fetch_sub(1);
+      err.error = std::string("cannot start the lookup: ") + e.what();
+      return err;
+    }
+    std::unique_lock<std::mutex> lk(p->mu);
+    if (!p->cv.wait_for(lk, *timeout, [&] { return p->answer.has_value(); })) {
+      err.error = "timeout";
+      return err;
+    }
+    return rbl_result(*p->answer, name);
+  } catch (const std::exception& e) {
+    err.error = e.what();
+    return err;
+  }
 }
 
 RunResult run(const Script& script, Hook hook, Message& msg, std::uint64_t max_instructions, std::size_t max_memory) {

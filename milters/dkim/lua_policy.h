@@ -12,6 +12,7 @@
 // run with RunResult::ok false and the error text; the daemon then applies On-InternalError.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "auth/core/result.h"
+#include "auth/dns/resolver.h"
 #include "auth/mail/header.h"
 
 namespace inkan::dkim::lua {
@@ -36,6 +38,20 @@ inline constexpr int kInstructionCheckStep = 1000;
 inline constexpr std::size_t kMaxMemoryBytes = 64u * 1024u * 1024u;
 /// Largest script file read (local policy).
 inline constexpr std::size_t kMaxScriptBytes = 1024u * 1024u;
+/// odkim.rbl_check lookups with a timeout of their own still waiting for the resolver, across
+/// the daemon (local policy: each holds a thread until the resolver gives up); one more gets
+/// nil at once.
+inline constexpr int kMaxRblLookupsInFlight = 32;
+/// A timeout of at least this many seconds is no shorter than the resolver's own limits: the
+/// lookup then runs on the script's thread (local policy).
+inline constexpr double kRblLongestTimeoutSeconds = 3600;
+/// The longest DNS name in text form, and the longest label (RFC 1035 §2.3.4, §3.1).
+inline constexpr std::size_t kMaxDnsNameLength = 253;
+inline constexpr std::size_t kMaxDnsLabelLength = 63;
+/// The header field odkim.del_rcpt adds with "rfc822;ADDRESS" (opendkim-lua(3): "adds a new
+/// X-Original-Recipient: header field containing the deleted address"). opendkim 2.11 writes
+/// "Original-Recipient" (its ORCPTHEADER; lab: `opendkim -t -vv`): the man page is followed.
+inline constexpr std::string_view kOriginalRecipientHeader = "X-Original-Recipient";
 
 /// The libmilter SMFIS_* values scripts see (mfapi.h), for odkim.set_result.
 inline constexpr int kSmfisContinue = 0;
@@ -139,9 +155,6 @@ struct Message {
   std::vector<std::string> rcpts;  ///< odkim.get_rcpt / get_rcptarray / rcpt_count
   bool internal_ip = false;  ///< odkim.internal_ip (InternalHosts only)
   bool key_table = false;    ///< a KeyTable is configured (odkim.sign with a key name needs it)
-  /// The daemon can add and delete envelope recipients; when false odkim.add_rcpt and
-  /// odkim.del_rcpt raise a Lua error naming themselves instead of doing nothing.
-  bool rcpt_changes = false;
   std::vector<SigView> signatures;  ///< screen and final hooks
   std::function<std::optional<std::string>(std::string_view)> macro;  ///< odkim.get_mtasymbol
   std::function<void(std::string_view)> log;                           ///< odkim.log
@@ -152,6 +165,20 @@ struct Message {
   std::function<std::size_t(std::string_view address, bool multi)> signfor;
   /// odkim.get_dbhandle: the entries of a configured data set (DB_* code), nullopt = not set.
   std::function<std::optional<std::vector<std::string>>(int)> db_entries;
+  /// The signatures requested for this message so far (SigningTable, odkim.sign,
+  /// odkim.signfor): odkim.xtag's answer depends on it. Unset = none.
+  std::function<std::size_t()> sign_requests;
+  /// odkim.add_rcpt (final hook): asks the MTA at once to add the address as given
+  /// (SMFIR_ADDRCPT), as opendkim's smfi_addrcpt call does. False when refused (the MTA did not
+  /// grant SMFIF_ADDRCPT, a bad address): the script gets nil. Unset = refused.
+  std::function<bool(std::string_view)> add_rcpt;
+  /// odkim.del_rcpt (final hook): removes a recipient of `rcpts` (as stored there) at once
+  /// (SMFIR_DELRCPT) and adds kOriginalRecipientHeader "rfc822;ADDRESS". False when refused
+  /// (SMFIF_DELRCPT not granted): the script gets nil. Unset = refused.
+  std::function<bool(std::string_view)> del_rcpt;
+  /// The resolver odkim.rbl_check asks (the daemon's, the one DKIM keys come from); null =
+  /// no DNS: rbl_check answers nil.
+  std::shared_ptr<auth::dns::Resolver> resolver;
 
   /* ---- effects ---- */
   bool verify = false;  ///< odkim.verify
@@ -160,8 +187,6 @@ struct Message {
   std::optional<Reply> reply;  ///< odkim.set_reply
   std::vector<std::pair<std::string, std::string>> add_headers;  ///< odkim.add_header
   std::vector<std::pair<std::string, int>> del_headers;  ///< odkim.del_header (name, 1-based index)
-  std::vector<std::string> add_rcpts;  ///< odkim.add_rcpt
-  std::vector<std::string> del_rcpts;  ///< odkim.del_rcpt (known recipients only)
   std::optional<std::string> quarantine;  ///< odkim.quarantine
   /// odkim.export: set as globals in the later hooks of the same message.
   std::vector<Exported> exports;
@@ -177,6 +202,25 @@ struct RunResult {
 /// a callback failure, the instruction limit or the memory limit give ok == false.
 RunResult run(const Script& script, Hook hook, Message& msg, std::uint64_t max_instructions = kMaxInstructions,
               std::size_t max_memory = kMaxMemoryBytes);
+
+/// One odkim.rbl_check lookup.
+struct RblResult {
+  enum class Kind {
+    Listed,     ///< one A record: `address` (host order), the four octets the script gets
+    NotListed,  ///< NXDOMAIN, no A record, or the resolver gave up (SERVFAIL, its own timeout)
+    Error,      ///< several A records, a malformed answer or name, the script's timeout: nil
+  };
+  Kind kind = Kind::NotListed;
+  std::uint32_t address = 0;
+  std::string error;  ///< why, for Error
+};
+
+/// Looks up the A record of `name` (librbl's "query.qroot") with `resolver`. `timeout`: how
+/// long the script waits (nullopt = the resolver's own timeout and tries); when it expires the
+/// lookup goes on on its own thread until the resolver ends it (at most
+/// kMaxRblLookupsInFlight of them) and the result is Error. Never throws.
+RblResult rbl_lookup(const std::shared_ptr<auth::dns::Resolver>& resolver, const std::string& name,
+                     std::optional<std::chrono::milliseconds> timeout);
 
 /// The DB_* codes of odkim.get_dbhandle (opendkim.h).
 inline constexpr int kDbDomains = 1;

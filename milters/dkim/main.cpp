@@ -45,6 +45,12 @@
 #if INKAN_HAVE_BDB
 #include "auth/config/dataset_bdb.h"
 #endif
+#if INKAN_HAVE_ODBX
+#include "auth/config/dataset_odbx.h"
+#endif
+#if INKAN_HAVE_LDAP
+#include "auth/config/dataset_ldap.h"
+#endif
 #include "auth/crypto/key.h"
 #include "auth/crypto/sign.h"
 #include "auth/dkim/header_check.h"
@@ -71,14 +77,35 @@ using auth::config::DkimAction;
 using auth::config::DkimSettings;
 using inkan::dkim::Outcome;
 
-/// How data sets are read: text files, and Berkeley DB files for `db:` when libdb was found
-/// at build time (auth::config_bdb; without it `db:` is refused at start-up).
+/// How data sets are read: text files, Berkeley DB files for `db:` when libdb was found at
+/// build time (auth::config_bdb), and live KeyTable/SigningTable data sets: `dsn:` through
+/// OpenDBX (auth::config_odbx, dlopen'ed at the first dsn: open) and `ldap:`/`ldaps:`/`ldapi:`
+/// (auth::config_ldap). A type this build lacks is refused at start-up. Every (re)load opens
+/// fresh connections; a reload that fails keeps the running configuration and its connections.
 auth::config::FileReader dataset_reader() {
+  auth::config::DatasetReaders r;
 #if INKAN_HAVE_BDB
-  return auth::config::file_and_berkeley_db_reader();
-#else
-  return auth::config::read_file;
+  r.databases = auth::config::read_berkeley_db;
 #endif
+#if INKAN_HAVE_ODBX || INKAN_HAVE_LDAP
+  r.live = [](std::string_view spec, const auth::config::LiveDatasetOptions& options)
+      -> auth::Result<std::shared_ptr<auth::config::LiveDataset>> {
+    std::string_view v = spec;
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    auto colon = v.find(':');
+    std::string type(colon == std::string_view::npos ? std::string_view{} : v.substr(0, colon));
+    for (auto& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+#if INKAN_HAVE_ODBX
+    if (type == "dsn") return auth::config::open_odbx_dataset(v, options);
+#endif
+#if INKAN_HAVE_LDAP
+    if (type == "ldap" || type == "ldaps" || type == "ldapi") return auth::config::open_ldap_dataset(v, options);
+#endif
+    return auth::fail(auth::ErrorCode::Unsupported,
+                      "dataset type '" + type + ":' is not supported by this build of inkan-dkim");
+  };
+#endif
+  return r;
 }
 
 std::string lower(std::string_view s) {
@@ -385,7 +412,10 @@ class DkimSession final : public Session {
     const auto& s = cfg_->s;
     auto ip = auth::net::parse_ip(info.peer.address);
     if (ip) ip_ = *ip;
-    if (!cfg_->hosts.peers.empty() && cfg_->hosts.peers.match(ip_ ? &*ip_ : nullptr, info.hostname)) {
+    std::string peer_error;  // a live PeerList lookup that failed counts as "not a peer" (opendkim)
+    const bool peer = !cfg_->hosts.peers.empty() && cfg_->hosts.peers.match(ip_ ? &*ip_ : nullptr, info.hostname, &peer_error);
+    if (!peer_error.empty()) ctx.log().warning(std::string(kNoQueueId) + ": PeerList: " + printable(peer_error));
+    if (peer) {
       if (s.log_why) ctx.log().info(std::string(kNoQueueId) + ": " + printable(info.hostname) + " [" + printable(info.peer.address) + "] is a peer; accepted");
       return Action::accept();  // PeerList: Postfix skips us for the session (§2.4)
     }
@@ -403,7 +433,18 @@ class DkimSession final : public Session {
     return Action::cont();
   }
 
-  Action on_header(Context&, std::string_view name, std::string_view value) override {
+  Action on_header(Context& ctx, std::string_view name, std::string_view value) override {
+    if (const auto& live = cfg_->s.live_lists.replace_headers) {
+      // mlfi_header: dkimf_db_get(conf_rephdrsdb, field name as written) for every field;
+      // a failed lookup tempfails the message ("dkimf_db_get() failed").
+      auto a = inkan::dkim::live_lookup(*live, name);
+      if (!a.error.empty()) {
+        ctx.log().error(printable(a.error, 400));
+        ctx.log().error("dkimf_db_get() failed");
+        return Action::tempfail();
+      }
+      replace_live_hit_ = a.found;
+    }
     return capture_.stage([&] { return header(name, value); });
   }
 
@@ -511,8 +552,23 @@ class DkimSession final : public Session {
     }
     const std::string& local = sender.local;
     const std::string& domain = sender.domain;
+    if (!domain.empty() && s.live_lists.exempt_domains) {
+      // mlfi_eoh: dkimf_db_get(conf_exemptdb, domain); a failed lookup is logged and tempfails.
+      auto a = inkan::dkim::live_lookup(*s.live_lists.exempt_domains, domain);
+      if (!a.error.empty()) {
+        ctx.log().error(printable(a.error, 400));
+        ctx.summary().add("result", "tempfail").add("why", "ExemptDomains lookup failed");
+        return Action::tempfail();
+      }
+      if (a.found) {
+        if (s.log_why) ctx.log().info(qid_ + ": domain '" + printable(domain) + "' exempted, accepting");
+        ctx.summary().add("result", "exempt").add("domain", domain);
+        return Action::accept();
+      }
+    }
     if (!domain.empty() && inkan::dkim::domain_listed(s.exempt_domains, domain)) {
-      if (s.log_why) ctx.log().info(qid_ + ": domain '" + printable(domain) + "' exempted");
+      // The same exact-key lookup and line as the live data set above (mlfi_eoh).
+      if (s.log_why) ctx.log().info(qid_ + ": domain '" + printable(domain) + "' exempted, accepting");
       ctx.summary().add("result", "exempt").add("domain", domain);
       return Action::accept();
     }
@@ -528,27 +584,39 @@ class DkimSession final : public Session {
       if (auto v = ctx.macro(mm.name)) o.macros.emplace_back(mm.name, *v);
     }
     auto origin = inkan::dkim::decide_origin(s, cfg_->hosts, o);
+    // A failed live MTA / InternalHosts lookup counts as no match; opendkim logs dkimf_db_error's
+    // line for MTA (and nothing for InternalHosts: inkan logs that too).
+    if (!origin.lookup_error.empty()) ctx.log().error(printable(origin.lookup_error, 400));
     lua_domain_ = domain;
     lua_local_ = local;
     const bool lua_setup = cfg_->lua_setup != nullptr;
     // LuaOnlySigning (opendkim's _FFR_LUA_ONLY_SIGNING): the SigningTable is never applied;
     // only odkim.sign / odkim.signfor in the setup script ask for signatures.
     if (s.sign && origin.internal && !domain.empty() && !s.lua_only_signing) {
-      std::string err;
-      requests_ = auth::config::select_signing_keys(s, local, domain, &err);
-      if (!err.empty()) {
-        // §2.3: unknown key → SMFIS_TEMPFAIL with no custom reply text.
-        ctx.log().error(qid_ + ": " + err);
+      auto found = auth::config::lookup_signing_keys(s, local, domain);
+      for (const auto& line : found.log) ctx.log().error(printable(line, 400));  // live Domain
+      if (found.error) {
+        // §2.3: signing table read error, unknown key, key table error → SMFIS_TEMPFAIL with
+        // no custom reply text, after opendkim's lines (dkimf_db_error's has no queue id).
+        using K = auth::config::SigningLookupError::Kind;
+        const auto& e = *found.error;
+        std::string err = auth::config::to_string(e);
+        if (!e.detail.empty()) ctx.log().error(printable(e.detail, 400));
+        ctx.log().error(qid_ + ": " + printable(err, 400));
         ctx.summary().add("result", "tempfail").add("why", err);
-        ctx.metrics().count_error("unknown_key");
+        ctx.metrics().count_error(e.kind == K::UnknownKey ? "unknown_key"
+                                  : e.kind == K::KeyTable ? "key_table" : "signing_table");
         return Action::tempfail();
       }
-      if (!requests_.empty() && inkan::dkim::dont_sign_to(s.dont_sign_mail_to, rcpts_)) {
-        if (s.log_why) ctx.log().info(qid_ + ": skipping signing: a recipient is in DontSignMailTo");
-        requests_.clear();
+      requests_ = std::move(found.requests);
+      if (!requests_.empty() && s.live_lists.dont_sign_mail_to) {
+        if (auto stop = live_dont_sign(ctx)) return *stop;
       }
       if (!requests_.empty()) {
-        if (auto r = inkan::dkim::body_length_recipient(s.body_length_db, rcpts_)) {
+        if (auto stop = file_dont_sign(ctx)) return *stop;
+      }
+      if (!requests_.empty()) {
+        if (auto r = body_length_match(ctx)) {
           body_length_ = true;
           ctx.log().info(qid_ + ": BodyLengthDB matched " + printable(*r) + ", signing with l= requested");
         }
@@ -573,12 +641,14 @@ class DkimSession final : public Session {
        (of internal mail too, and next to signing), odkim.set_result ends the message. */
     if (lua_setup) {
       if (auto stop = run_setup_script(ctx)) return *stop;
-      if (!requests_.empty() && inkan::dkim::dont_sign_to(s.dont_sign_mail_to, rcpts_)) {
-        if (s.log_why) ctx.log().info(qid_ + ": skipping signing: a recipient is in DontSignMailTo");
-        requests_.clear();
+      if (!requests_.empty() && s.live_lists.dont_sign_mail_to) {
+        if (auto stop = live_dont_sign(ctx)) return *stop;
+      }
+      if (!requests_.empty()) {
+        if (auto stop = file_dont_sign(ctx)) return *stop;
       }
       if (!requests_.empty() && !body_length_) {
-        if (auto r = inkan::dkim::body_length_recipient(s.body_length_db, rcpts_)) {
+        if (auto r = body_length_match(ctx)) {
           body_length_ = true;
           ctx.log().info(qid_ + ": BodyLengthDB matched " + printable(*r) + ", signing with l= requested");
         }
@@ -600,7 +670,10 @@ class DkimSession final : public Session {
     if (!origin.internal && !domain.empty() && !s.key_table && !s.keys.empty() &&
         !auth::config::select_signing_keys(s, local, domain, nullptr).empty()) {
       const auth::net::IpAddress* ip = ip_ ? &*ip_ : nullptr;
-      if (!cfg_->hosts.external_ignore.match(ip, conn_.hostname)) {
+      std::string ignore_error;
+      const bool ignored = cfg_->hosts.external_ignore.match(ip, conn_.hostname, &ignore_error);
+      if (!ignore_error.empty()) ctx.log().warning(qid_ + ": ExternalIgnoreList: " + printable(ignore_error));
+      if (!ignored) {
         ctx.log().notice(qid_ + ": external host " + printable(conn_.hostname) + " attempted to send as " + printable(domain));
       }
     }
@@ -697,9 +770,55 @@ class DkimSession final : public Session {
 
  private:
   static constexpr std::size_t kMaxRecipients = 10000;  // local policy (Postfix's default limit is 1000)
+  bool replace_live_hit_ = false;  ///< live ReplaceHeaders: the current field's name is listed
+
+  /// DontSignMailTo as a live data set (opendkim.c mlfi_eoh): a listed recipient accepts the
+  /// message unsigned ("skipping signing of mail to '<addr>'"), a failed lookup tempfails
+  /// ("dkimf_db_get() failed"). nullopt: go on.
+  std::optional<Action> live_dont_sign(Context& ctx) {
+    auto a = inkan::dkim::live_dont_sign_to(*cfg_->s.live_lists.dont_sign_mail_to, rcpts_);
+    if (!a.error.empty()) {
+      ctx.log().error(printable(a.error, 400));
+      ctx.log().error(qid_ + ": dkimf_db_get() failed");
+      ctx.summary().add("result", "tempfail").add("why", "DontSignMailTo lookup failed");
+      return Action::tempfail();
+    }
+    if (!a.found) return std::nullopt;
+    ctx.log().info(qid_ + ": skipping signing of mail to '" + printable(a.key) + "'");
+    ctx.summary().add("result", "accept").add("why", "DontSignMailTo");
+    requests_.clear();
+    return Action::accept();
+  }
+
+  /// DontSignMailTo from a file or csl: as live_dont_sign (one exact key per recipient, last
+  /// RCPT first): a listed recipient accepts the message unsigned, with opendkim's line
+  /// ("skipping signing of mail to '<addr>'", logged whenever logging is on). nullopt: go on.
+  std::optional<Action> file_dont_sign(Context& ctx) {
+    auto hit = inkan::dkim::dont_sign_to(cfg_->s.dont_sign_mail_to, rcpts_);
+    if (!hit) return std::nullopt;
+    ctx.log().info(qid_ + ": skipping signing of mail to '" + printable(*hit) + "'");
+    ctx.summary().add("result", "accept").add("why", "DontSignMailTo");
+    requests_.clear();
+    return Action::accept();
+  }
+
+  /// BodyLengthDB: the recipient that asks for l=, from the file list or the live data set
+  /// (whose failed lookups are logged and skipped, as dkimf_checkbldb does).
+  std::optional<std::string> body_length_match(Context& ctx) {
+    const auto& s = cfg_->s;
+    if (s.live_lists.body_length_db) {
+      std::vector<std::string> errors;
+      auto a = inkan::dkim::live_body_length_recipient(*s.live_lists.body_length_db, rcpts_, &errors);
+      for (const auto& e : errors) ctx.log().error(printable(e, 400));
+      if (a.found) return a.key;
+      return std::nullopt;
+    }
+    return inkan::dkim::body_length_recipient(s.body_length_db, rcpts_);
+  }
 
   /// ReplaceHeaders: whether the rules apply to a field of this name (all when unset).
   bool replace_applies(std::string_view name) const {
+    if (cfg_->s.live_lists.replace_headers) return replace_live_hit_;  // asked in on_header
     const auto& list = cfg_->s.replace_headers;
     if (!list) return true;
     return std::any_of(list->begin(), list->end(), [&](const std::string& n) { return auth::config::iequals(n, name); });
@@ -911,7 +1030,10 @@ class DkimSession final : public Session {
   /// indexes stay valid (#185).
   void remove_forged_ar(Context& ctx, MessageOps& ops, const std::string& id) {
     for (auto it = ar_.rbegin(); it != ar_.rend(); ++it) {
-      if (inkan::dkim::should_remove_ar(it->second, id, cfg_->s)) {
+      std::string lookup_error;  // a failed live RemoveARFrom lookup: logged, field kept (opendkim)
+      const bool remove = inkan::dkim::should_remove_ar(it->second, id, cfg_->s, &lookup_error);
+      if (!lookup_error.empty()) ctx.log().error(printable(lookup_error, 400));
+      if (remove) {
         if (auto r = ops.delete_header("Authentication-Results", static_cast<int>(it->first)); !r) {
           throw std::runtime_error(r.error().reason);
         }
@@ -1080,7 +1202,10 @@ class DkimSession final : public Session {
     const auth::net::IpAddress* ip = ip_ ? &*ip_ : nullptr;
     m.internal_ip = !cfg_->hosts.internal.empty() && cfg_->hosts.internal.match(ip, conn_.hostname);
     m.key_table = cfg_->s.key_table;
-    m.rcpt_changes = false;  // MessageOps has no recipient changes (yet): add_rcpt/del_rcpt raise
+    m.sign_requests = [this] { return requests_.size(); };  // odkim.xtag
+    // odkim.rbl_check: the resolver keys come from (TestPublicKeys/TestDNSData: those records
+    // only, so tests stay off the network; opendkim's rbl_check always asks real DNS).
+    m.resolver = cfg_->resolver;
     m.macro = [&ctx](std::string_view n) { return ctx.macro(n); };
     m.log = [&ctx](std::string_view t) { ctx.log().info(std::string(t)); };
     m.db_entries = [this](int code) -> std::optional<std::vector<std::string>> {
@@ -1160,7 +1285,21 @@ class DkimSession final : public Session {
     lua::Message m = lua_message(ctx);
     m.sign = [&](const lua::SignCall& call) -> int {
       const auth::config::DkimKey* key = nullptr;
-      if (call.key) {
+      std::shared_ptr<const auth::config::DkimKey> owned;
+      if (call.key && s.key_table_live) {
+        // A live KeyTable is asked for the key (dkimf_add_signrequest).
+        auto k = auth::config::lookup_key(s, *call.key);
+        if (!k) {
+          ctx.log().error(printable(k.error().reason, 400));
+          return 0;
+        }
+        if (!k->has_value()) {
+          ctx.log().error("key '" + printable(*call.key) + "' not found");
+          return 0;
+        }
+        owned = std::make_shared<const auth::config::DkimKey>(std::move(**k));
+        key = owned.get();
+      } else if (call.key) {
         for (const auto& k : s.keys) {
           if (k.name == *call.key) key = &k;
         }
@@ -1176,6 +1315,7 @@ class DkimSession final : public Session {
       }
       auth::config::SignRequest rq;
       rq.key = key;
+      rq.owned_key = owned;
       rq.domain = key->domain == "%" ? lua_domain_ : key->domain;
       if (rq.domain.empty()) {
         ctx.log().error("KeyTable entry for '" + printable(key->name) + "' cannot be resolved");
@@ -1196,7 +1336,7 @@ class DkimSession final : public Session {
       return 1;
     };
     // odkim.signfor needs a KeyTable and a SigningTable (nil otherwise, as opendkim).
-    if (s.key_table && !s.signing.empty()) m.signfor = [&](std::string_view address, bool multi) -> std::size_t {
+    if (s.key_table && (!s.signing.empty() || s.signing_table_live)) m.signfor = [&](std::string_view address, bool multi) -> std::size_t {
       auto boxes = auth::mail::parse_address_list(address);
       if (!boxes || boxes->empty() || (*boxes)[0].domain.empty() || (*boxes)[0].local_part.empty()) {
         throw inkan::dkim::lua::ScriptError("odkim.signfor(): can't parse address");
@@ -1315,6 +1455,24 @@ class DkimSession final : public Session {
         m.signatures.push_back(std::move(v));
       }
     }
+    // odkim.add_rcpt / del_rcpt act at once, as opendkim's smfi_addrcpt / smfi_delrcpt calls.
+    m.add_rcpt = [&](std::string_view a) {
+      auto r = ops.add_recipient(a);
+      if (!r) ctx.log().error(qid_ + ": smfi_addrcpt() failed: " + r.error().reason);
+      return r.has_value();
+    };
+    m.del_rcpt = [&](std::string_view a) {
+      auto r = ops.delete_recipient(a);
+      if (!r) {
+        ctx.log().error(qid_ + ": smfi_delrcpt() failed: " + r.error().reason);
+        return false;
+      }
+      std::string hdr(lua::kOriginalRecipientHeader);
+      if (auto h = ops.add_header(hdr, lead("rfc822;" + std::string(a))); !h) {
+        ctx.log().error(qid_ + ": smfi_addheader() failed: " + h.error().reason);
+      }
+      return true;
+    };
     if (auto stop = run_lua(ctx, *cfg_->lua_final, lua::Hook::Final, m, true)) return stop;
     if (apply) {
       for (const auto& [name, value] : m.add_headers) {
@@ -1596,6 +1754,15 @@ class TestContext final : public Context, public MessageOps {
     return {};
   }
   auth::Result<void> replace_body(std::span<const unsigned char>) override { return {}; }
+  // test.c's dkimf_test_addrcpt / dkimf_test_delrcpt: printed with -vv, always granted.
+  auth::Result<void> add_recipient(std::string_view rcpt) override {
+    if (verbose_ > 1) std::printf("### ADDRCPT: '%.*s'\n", int(rcpt.size()), rcpt.data());
+    return {};
+  }
+  auth::Result<void> delete_recipient(std::string_view rcpt) override {
+    if (verbose_ > 1) std::printf("### DELRCPT: '%.*s'\n", int(rcpt.size()), rcpt.data());
+    return {};
+  }
   void progress() override {
     if (verbose_ > 1) std::printf("### PROGRESS\n");
   }
@@ -1811,6 +1978,9 @@ class DkimApp final : public MilterApp {
     info_.needs.add_headers = true;
     info_.needs.change_headers = true;
     info_.needs.quarantine = true;
+    // odkim.add_rcpt / odkim.del_rcpt (FinalPolicyScript): asked for when offered, whatever the
+    // configuration, so a reload that adds a script finds them (opendkim 2.11 never asks; lab).
+    info_.needs.add_rcpt = info_.needs.delete_rcpt = true;
     info_.needs.envrcpt = true;
     // on_envfrom and on_envrcpt only record, and on_connect too unless a PeerList can accept
     // the connection there (connect_may_decide): Postfix need not wait (protocol.h).
@@ -2084,6 +2254,11 @@ class DkimApp final : public MilterApp {
     // dkimf_config_load opens PeerList only when not in test mode: the test "client"
     // (127.0.0.1) is never a peer, so `-t` runs even when PeerList names localhost.
     c->hosts.peers = auth::net::HostList{};
+    // ExternalIgnoreList and ExemptDomains are not opened in test mode either ("str != NULL &&
+    // !testmode"): -t signs mail from an exempt domain, as opendkim -t does.
+    c->hosts.external_ignore = auth::net::HostList{};
+    c->s.exempt_domains.clear();
+    c->s.live_lists.exempt_domains.reset();
     try {
       make_resolver(c->s);
     } catch (const std::exception& e) {
@@ -2160,9 +2335,30 @@ class DkimApp final : public MilterApp {
       std::fprintf(stderr, "%s: fgets(): end of input\n", prog.c_str());
       return kExOsErr;
     }
+    // dsn: / ldap: (opendkim's DKIMF_DB_TYPE_DSN / _LDAP): asked once, as opendkim -Q does.
+    const auth::config::FileReader reader = dataset_reader();
+    if (const auto* open = auth::config::live_opener_of(reader); open && auth::config::is_live_dataset_spec(spec)) {
+      auth::config::LiveDatasetOptions lo;
+      auto live = (*open)(spec, lo);
+      if (!live || !*live) {
+        std::fprintf(stderr, "%s: %s: dkimf_db_open(): %s\n", prog.c_str(), spec.c_str(),
+                     live ? "no data set" : live.error().reason.c_str());
+        return kExSoftware;
+      }
+      if (tty) std::printf("%s: enter 'query/n' where 'n' is number of fields to request\n", prog.c_str());
+      if (!read_line(query)) {
+        std::fprintf(stderr, "%s: fgets(): end of input\n", prog.c_str());
+        return kExOsErr;
+      }
+      auto ans = inkan::dkim::answer_live_query(**live, query, prog);
+      std::fputs(ans.err.c_str(), stderr);
+      std::fputs(ans.out.c_str(), stdout);
+      std::fflush(stdout);
+      return ans.exit_code;
+    }
     std::optional<auth::config::Dataset> d;
     try {
-      d.emplace(auth::config::Dataset::open(spec, false, "-Q", dataset_reader()));
+      d.emplace(auth::config::Dataset::open(spec, false, "-Q", reader));
     } catch (const ConfigError& e) {
       std::fprintf(stderr, "%s: %s: dkimf_db_open(): %s\n", prog.c_str(), spec.c_str(), e.message().c_str());
       return kExSoftware;

@@ -313,14 +313,36 @@ TEST(DkimOrigin, MtaAndMacroList) {
   EXPECT_NE(decide_origin(s, *hosts, Origin{}).why.find("not internal"), std::string::npos);
 }
 
+// File/csl DontSignMailTo and ExemptDomains: exact keys, case folded (opendkim's
+// dkimf_db_get; compared with opendkim -t and daemons in domain_lists_test.sh).
 TEST(DkimOrigin, DontSignMailToAndExempt) {
-  EXPECT_TRUE(dont_sign_to({"list.example.org"}, {"<a@b.example>", "<News@LIST.example.org>"}));
-  EXPECT_TRUE(dont_sign_to({".example.org"}, {"<x@sub.example.org>"}));
-  EXPECT_FALSE(dont_sign_to({".example.org"}, {"<x@example.org.evil>"}));
-  EXPECT_TRUE(dont_sign_to({"boss@example.com"}, {"<boss@example.com>"}));
+  EXPECT_EQ(dont_sign_to({"news@list.example.org"}, {"<a@b.example>", "<News@LIST.example.org>"}),
+            std::optional<std::string>("News@LIST.example.org"));
+  EXPECT_EQ(dont_sign_to({"boss@example.com"}, {"<boss@example.com>"}), std::optional<std::string>("boss@example.com"));
+  EXPECT_EQ(dont_sign_to({"boss@example.com"}, {"<<boss@example.com>>"}), std::optional<std::string>("boss@example.com"));
+  // Last RCPT first, as opendkim's prepended recipient list.
+  EXPECT_EQ(dont_sign_to({"a@x.example", "b@x.example"}, {"<a@x.example>", "<b@x.example>"}),
+            std::optional<std::string>("b@x.example"));
+  // A domain, ".domain" or bare local part is no wildcard.
+  EXPECT_FALSE(dont_sign_to({"list.example.org"}, {"<news@list.example.org>"}));
+  EXPECT_FALSE(dont_sign_to({".example.org"}, {"<x@sub.example.org>"}));
+  EXPECT_FALSE(dont_sign_to({"example.org"}, {"<x@sub.example.org>"}));
+  EXPECT_FALSE(dont_sign_to({"boss"}, {"<boss@example.com>"}));
+  EXPECT_FALSE(dont_sign_to({"*@example.com"}, {"<boss@example.com>"}));
   EXPECT_FALSE(dont_sign_to({}, {"<boss@example.com>"}));
+  EXPECT_FALSE(dont_sign_to({""}, {"<>"}));
   EXPECT_TRUE(domain_listed({"example.net"}, "EXAMPLE.net"));
   EXPECT_FALSE(domain_listed({"example.net"}, "sub.example.net"));
+  EXPECT_FALSE(domain_listed({".example.net"}, "sub.example.net"));
+  EXPECT_FALSE(domain_listed({"net"}, "example.net"));
+  EXPECT_FALSE(domain_listed({""}, ""));
+  // 10 000 recipients against 10 000 entries: one pass each, bounded.
+  std::vector<std::string> list, rcpts;
+  for (int i = 0; i < 10000; ++i) {
+    list.push_back("u" + std::to_string(i) + "@example.org");
+    rcpts.push_back("<v" + std::to_string(i) + "@example.org>");
+  }
+  EXPECT_FALSE(dont_sign_to(list, rcpts));
 }
 
 /* ---- actions and replies (§2.7) ---- */

@@ -7,6 +7,11 @@
 # asserted for inkan-dkim alone: opendkim 2.11 crashes on a failing script, and lists a
 # signature its screen script ignored as "dkim=fail" in Authentication-Results where
 # opendkim-lua(3) promises it is treated as absent (inkan-dkim does the latter).
+# Section 7: the odkim names each hook registers (as Debian's build: no odkim.spam), xtag and
+# resign as that build answers them, add_rcpt/del_rcpt (`-t -vv` prints ADDRCPT/DELRCPT as
+# test.c does; the daemons are driven with milter-client to see SMFIR_ADDRCPT/DELRCPT), and
+# rbl_check against a fake DNS server on 127.0.0.1 (inkan-dkim only: opendkim's rbl_check
+# aborts when Nameservers is set; its argument errors are compared).
 #
 # usage: lua_policy_test.sh /path/to/inkan-dkim [/usr/sbin/opendkim]
 set -u
@@ -234,6 +239,230 @@ if [ -x "$OD" ]; then
   expect_eq "opendkim StatisticsPolicyScript unknown" "$("$OD" -x stats.conf -t org.eml 2>&1 | grep -c 'unrecognized parameter')" 1
 else
   echo "SKIP: $OD not installed, comparison with opendkim skipped"
+fi
+
+## 7. The odkim functions Debian's build has or lacks: the names each hook registers,
+## add_rcpt / del_rcpt, xtag, resign, spam (nil) and rbl_check.
+# Every name of `odkim`, sorted, hook by hook (the start-up run with a NULL ctx skipped).
+cat > names.lua <<'LUA'
+if odkim.get_fromdomain(ctx) == "dkimf_xs_fromdomain" then return end
+local t = {}
+for k in pairs(odkim) do t[#t + 1] = k end
+table.sort(t)
+io.stderr:write(table.concat(t, " "), "\n")
+LUA
+for hook in Setup Screen Final; do
+  printf 'Mode v\n%s\n%sPolicyScript %s/names.lua\n' "$vcommon" "$hook" "$T" > names.conf
+  names=$("$BIN" -x names.conf -t org.eml 2>&1 >/dev/null)
+  expect_not "$hook: no odkim.spam" " $names " " spam "
+  [ $hook = Final ] && expect_has "Final: add_rcpt, del_rcpt" "$names" "add_header add_rcpt del_header del_rcpt"
+  [ $hook = Final ] && expect_has "Final: rbl_check, xtag" "$names" " rbl_check "
+  [ $hook = Setup ] && expect_has "Setup: resign, xtag" "$names" "replace_header resign set_result"
+  [ -x "$OD" ] && expect_eq "opendkim $hook: same odkim names" "$names" "$("$OD" -x names.conf -t org.eml 2>&1 >/dev/null)"
+done
+
+# Envelope recipients in the final script (test mode prints the changes with -vv, as test.c).
+cat > rcpt.lua <<'LUA'
+if odkim.get_fromdomain(ctx) == "dkimf_xs_fromdomain" then return end
+io.stderr:write("add ", tostring(odkim.add_rcpt(ctx, "new@example.net")),
+                " del ", tostring(odkim.del_rcpt(ctx, "RECIPIENT@example.com")),
+                " unknown ", tostring(odkim.del_rcpt(ctx, "nobody@example.com")), "\n")
+LUA
+printf 'Mode v\n%s\nFinalPolicyScript %s/rcpt.lua\n' "$vcommon" "$T" > rcpt.conf
+out=$("$BIN" -x rcpt.conf -vv -t org.eml 2>rcpt.err)
+expect_has "-t: ADDRCPT" "$out" "### ADDRCPT: 'new@example.net'"
+expect_has "-t: DELRCPT, the address as the MTA gave it" "$out" "### DELRCPT: 'recipient@example.com'"
+expect_has "-t: X-Original-Recipient (opendkim-lua(3))" "$out" \
+  "### ADDHEADER: hname='X-Original-Recipient' hvalue='rfc822;recipient@example.com'"
+expect_has "-t: return values" "$(cat rcpt.err)" "add 1.0 del 1.0 unknown nil"
+if [ -x "$OD" ]; then
+  # opendkim 2.11 writes "Original-Recipient" where its man page promises "X-Original-Recipient".
+  expect_eq "opendkim rcpt -vv" \
+    "$("$OD" -x rcpt.conf -vv -t org.eml 2>/dev/null | norm | sed "s/hname='Original-Recipient'/hname='X-Original-Recipient'/" | sort)" \
+    "$(printf '%s\n' "$out" | sort)"
+  expect_eq "opendkim rcpt stderr" "$("$OD" -x rcpt.conf -vv -t org.eml 2>&1 >/dev/null | norm)" "$(cat rcpt.err)"
+fi
+
+# xtag, resign and spam as Debian's build has them (its signer adds no extension tag, no
+# _FFR_RESIGN, no _FFR_REPUTATION).
+cat > xtag.lua <<'LUA'
+if odkim.get_fromdomain(ctx) == "dkimf_xs_fromdomain" then return end
+io.stderr:write("xtag ", tostring(odkim.xtag(ctx, "x", "y")), " spam ", tostring(odkim.spam), "\n")
+if odkim.resign then io.stderr:write("resign ", tostring(odkim.resign(ctx)), "\n") end
+LUA
+printf 'Mode sv\n%s\nSetupPolicyScript %s/xtag.lua\n' "$common" "$T" > xtag-setup.conf
+printf 'Mode sv\n%s\nSigningTable refile:%s/signingtable\nFinalPolicyScript %s/xtag.lua\n' "$common" "$T" "$T" > xtag-final.conf
+printf 'Mode v\n%s\nFinalPolicyScript %s/xtag.lua\n' "$vcommon" "$T" > xtag-verify.conf
+expect_eq "xtag, resign: nothing requested" "$("$BIN" -x xtag-setup.conf -t org.eml 2>&1 >/dev/null)" "xtag 0.0 spam nil
+resign nil"
+expect_eq "xtag: final script of a signed message" "$("$BIN" -x xtag-final.conf -F 1700000000 -t org.eml 2>&1 >/dev/null)" \
+  "xtag -1.0 spam nil"
+expect_eq "xtag: final script, nothing signed" "$("$BIN" -x xtag-verify.conf -t org.eml 2>&1 >/dev/null)" "xtag 0.0 spam nil"
+# After odkim.sign in the setup script opendkim aborts (dkim_add_xtag asserts); inkan-dkim: -1.
+printf 'odkim.sign(ctx, "korg")\nio.stderr:write(tostring(odkim.xtag(ctx, "x", "y")), "\\n")\n' > xtag-sign.lua
+printf 'Mode sv\n%s\nSetupPolicyScript %s/xtag-sign.lua\n' "$common" "$T" > xtag-sign.conf
+expect_eq "xtag after odkim.sign: -1" "$("$BIN" -x xtag-sign.conf -F 1700000000 -t org.eml 2>&1 >/dev/null)" "-1.0"
+if [ -x "$OD" ]; then
+  for c in xtag-setup xtag-final xtag-verify; do
+    expect_eq "opendkim $c" "$("$OD" -x $c.conf -F 1700000000 -t org.eml 2>&1 >/dev/null)" \
+      "$("$BIN" -x $c.conf -F 1700000000 -t org.eml 2>&1 >/dev/null)"
+  done
+  ("$OD" -x xtag-sign.conf -t org.eml > /dev/null 2> xtag-od.err; true) 2>/dev/null  # bash's "Aborted" line
+  expect_has "opendkim aborts on xtag after odkim.sign (lab)" "$(cat xtag-od.err)" "dkim_add_xtag: Assertion"
+fi
+
+# rbl_check: a fake DNS server on 127.0.0.1 (A records, a CNAME, SERVFAIL, a name it never
+# answers), asked through Nameservers.
+cat > rbl_dns.py <<'PY'
+import socket, struct, sys
+zone = {}
+for line in open(sys.argv[1]):
+    p = line.split()
+    if p:
+        zone.setdefault(p[0].lower(), []).append(p[1:])
+def enc(name):
+    return b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0"
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+open(sys.argv[2], "w").write(str(s.getsockname()[1]))
+while True:
+    msg, peer = s.recvfrom(4096)
+    try:
+        labels, pos = [], 12
+        while msg[pos]:
+            labels.append(msg[pos + 1:pos + 1 + msg[pos]].decode())
+            pos += 1 + msg[pos]
+        qtype = struct.unpack("!H", msg[pos + 1:pos + 3])[0]
+        question, name = msg[12:pos + 5], ".".join(labels).lower()
+    except Exception:
+        continue
+    entries, flags, answers = zone.get(name), 0x8080 | (msg[2] & 1) << 8, []
+    if entries is None:
+        flags |= 3
+    elif entries[0][0] == "DROP":
+        continue
+    elif entries[0][0] == "SERVFAIL":
+        flags |= 2
+    else:
+        for e in entries:
+            if e[0] == "A" and qtype == 1:
+                answers.append(b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + socket.inet_aton(e[1]))
+            elif e[0] == "CNAME":
+                rd = enc(e[1])
+                answers.append(b"\xc0\x0c" + struct.pack("!HHIH", 5, 1, 60, len(rd)) + rd)
+                for t in zone.get(e[1].lower(), []):
+                    if t[0] == "A" and qtype == 1:
+                        answers.append(rd + struct.pack("!HHIH", 1, 1, 60, 4) + socket.inet_aton(t[1]))
+    s.sendto(msg[0:2] + struct.pack("!HHHHH", flags, 1, len(answers), 0, 0) + question + b"".join(answers), peer)
+PY
+cat > rbl.zone <<'ZONE'
+2.0.0.127.bl.test A 127.0.0.2
+multi.bl.test A 127.0.0.2
+multi.bl.test A 127.0.0.3
+alias.bl.test CNAME target.bl.test
+target.bl.test A 127.1.2.254
+fail.bl.test SERVFAIL
+slow.bl.test DROP
+nodata.bl.test TXT x
+ZONE
+"$PY" rbl_dns.py rbl.zone rbl.port &
+PIDS+=($!)
+for _ in $(seq 100); do [ -s rbl.port ] && break; sleep 0.05; done
+[ -s rbl.port ] || fail "fake RBL DNS server did not start"
+cat > rbl.lua <<'LUA'
+if odkim.get_fromdomain(ctx) == "dkimf_xs_fromdomain" then return end
+local function p(...)
+  local t = {}
+  for i = 1, select("#", ...) do t[#t + 1] = tostring((select(i, ...))) end
+  io.stderr:write(select("#", ...), ": ", table.concat(t, " "), "\n")
+end
+p(odkim.rbl_check(ctx, "2.0.0.127", "bl.test"))
+p(odkim.rbl_check(ctx, "3.0.0.127", "bl.test"))
+p(odkim.rbl_check(ctx, "alias", "BL.test", 5))
+p(odkim.rbl_check(ctx, "nodata", "bl.test"))
+p(odkim.rbl_check(ctx, "fail", "bl.test"))
+p(odkim.rbl_check(ctx, "multi", "bl.test"))
+p(odkim.rbl_check(ctx, "slow", "bl.test", 1))
+LUA
+printf 'Mode v\nNameservers 127.0.0.1@%s\nDNSTimeout 4\nFinalPolicyScript %s/rbl.lua\n' "$(cat rbl.port)" "$T" > rbl.conf
+t0=$(date +%s%N)
+out=$("$BIN" -x rbl.conf -t org.eml 2>&1 >/dev/null)
+ms=$((($(date +%s%N) - t0) / 1000000))
+expect_eq "rbl_check through the resolver" "$out" "4: 127.0 0.0 0.0 2.0
+0: 
+4: 127.0 1.0 2.0 254.0
+0: 
+0: 
+1: nil
+1: nil"
+expect_eq "rbl_check: the script's 1 s timeout bounds the wait" \
+  "$([ "$ms" -ge 900 ] && [ "$ms" -lt 3500 ] && echo bounded || echo "$ms ms")" bounded
+# Argument errors and an empty query root: opendkim's errors (no DNS needed).
+cat > rblerr.lua <<'LUA'
+if odkim.get_fromdomain(ctx) == "dkimf_xs_fromdomain" then return end
+for _, args in ipairs({ {"x", ""}, {"x"}, {"x", "y", "z"}, {{}, "y"}, {"x", "y", 1, 2} }) do
+  io.stderr:write(tostring(select(2, pcall(odkim.rbl_check, ctx, table.unpack(args)))), "\n")
+end
+io.stderr:write(tostring(select(2, pcall(odkim.rbl_check, 1, "x", "y"))), "\n")
+LUA
+printf 'Mode v\n%s\nFinalPolicyScript %s/rblerr.lua\n' "$vcommon" "$T" > rblerr.conf
+rblerr=$("$BIN" -x rblerr.conf -t org.eml 2>&1 >/dev/null)
+expect_eq "rbl_check errors" "$rblerr" "odkim.rbl_check(): RBL query failed
+odkim.rbl_check(): incorrect argument count
+odkim.rbl_check(): incorrect argument type
+odkim.rbl_check(): incorrect argument type
+odkim.rbl_check(): incorrect argument count
+odkim.rbl_check(): incorrect argument type"
+if [ -x "$OD" ]; then
+  expect_eq "opendkim rbl_check errors" "$("$OD" -x rblerr.conf -t org.eml 2>&1 >/dev/null)" "$rblerr"
+  # opendkim's rbl_check cannot be pointed at this server: with Nameservers it aborts (lab).
+  ("$OD" -x rbl.conf -t org.eml > /dev/null 2> rbl-od.err; true) 2>/dev/null
+  expect_has "opendkim rbl_check aborts with Nameservers (lab)" "$(cat rbl-od.err)" "dkimf_ub_nslist: Assertion"
+fi
+
+# The daemons on loopback, driven with the milter-protocol client: SMFIR_ADDRCPT / DELRCPT.
+# (An MTA that does not offer them is covered by milters/common's runtime tests.)
+if [ ! -x "$MC" ]; then
+  fail "milter-client not found at $MC"
+else
+  cat > rcptd.lua <<'LUA'
+local a = odkim.add_rcpt(ctx, "audit@example.net")
+local d = odkim.del_rcpt(ctx, "BOB@example.com")
+odkim.add_header(ctx, "X-Rcpt", tostring(a) .. " " .. tostring(d))
+LUA
+  start() {  # start NAME PROG: a daemon running rcptd.lua; $NAME = its socket
+    local port
+    port=$(free_port)
+    printf 'Mode v\n%s\nFinalPolicyScript %s/rcptd.lua\nSocket inet:%s@127.0.0.1\nBackground no\nSyslog no\n' \
+      "$vcommon" "$T" "$port" > "$1.d.conf"
+    "$2" -f -x "$1.d.conf" > "$1.log" 2>&1 &
+    PIDS+=($!)
+    testlib_wait_port "$port"
+    printf -v "$1" '%s' "inet:$port@127.0.0.1"
+  }
+  send() { "$MC" -s "$1" -i QRC1 -r '<bob@example.com>' -r '<carol@example.com>' "$2" 2>&1; }
+  actions() { printf '%s\n' "$1" | sed -n 's/^negotiated: .* actions=\(0x[0-9a-f]*\) .*/\1/p'; }
+  start ik "$BIN"
+  out=$(send "$ik" org.eml)
+  a=$(actions "$out")
+  expect_eq "daemon: SMFIF_ADDRCPT and SMFIF_DELRCPT negotiated" "$(((${a:-0} & 0xc) == 0xc))" 1
+  expect_has "daemon: SMFIR_ADDRCPT" "$out" 'modification: add-rcpt audit@example.net ""'
+  expect_has "daemon: SMFIR_DELRCPT, the address without brackets" "$out" 'modification: delete-rcpt bob@example.com ""'
+  expect_has "daemon: X-Original-Recipient" "$out" 'X-Original-Recipient " rfc822;bob@example.com"'
+  expect_has "daemon: both granted" "$out" 'X-Rcpt " 1.0 1.0"'
+  expect_has "daemon: accepted" "$out" "eom: accept"
+  testlib_stop_all
+  if [ -x "$OD" ]; then
+    # opendkim 2.11 does not ask for SMFIF_ADDRCPT/DELRCPT: its add_rcpt answers nil, its
+    # del_rcpt 1 while nothing changes (smfi_delrcpt fails, no header).
+    start od "$OD"
+    oo=$(send "$od" org.eml)
+    a=$(actions "$oo")
+    expect_eq "opendkim daemon: no ADDRCPT/DELRCPT asked for (lab)" "$(((${a:-0xc} & 0xc) == 0))" 1
+    expect_not "opendkim daemon: no SMFIR_ADDRCPT (lab)" "$oo" "add-rcpt"
+    expect_has "opendkim daemon: add_rcpt nil, del_rcpt 1 (lab)" "$oo" 'X-Rcpt "nil 1.0"'
+    testlib_stop_all
+  fi
 fi
 
 testlib_finish

@@ -4,9 +4,15 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <fstream>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include "auth/dns/zone.h"
 
 namespace {
 
@@ -27,6 +33,9 @@ struct Fake {
   std::vector<auth::mail::Field> headers = make_headers();
   std::vector<std::string> logs;
   std::vector<SignCall> signs;
+  std::vector<std::string> added_rcpts, deleted_rcpts;  ///< what the "MTA" was asked
+  bool grant_rcpt_changes = true;                       ///< SMFIF_ADDRCPT/DELRCPT negotiated
+  std::size_t requests = 0;                             ///< signatures requested so far
   Message msg;
   Fake() {
     msg.headers = &headers;
@@ -37,7 +46,17 @@ struct Fake {
     msg.rcpts = {"<bob@example.com>", "<carol@example.net>"};
     msg.internal_ip = true;
     msg.key_table = true;
-    msg.rcpt_changes = true;
+    msg.add_rcpt = [this](std::string_view a) {
+      if (!grant_rcpt_changes) return false;
+      added_rcpts.emplace_back(a);
+      return true;
+    };
+    msg.del_rcpt = [this](std::string_view a) {
+      if (!grant_rcpt_changes) return false;
+      deleted_rcpts.emplace_back(a);
+      return true;
+    };
+    msg.sign_requests = [this] { return requests; };
     msg.macro = [](std::string_view n) -> std::optional<std::string> {
       if (n == "i") return std::string("QID1");
       return std::nullopt;
@@ -45,7 +64,9 @@ struct Fake {
     msg.log = [this](std::string_view s) { logs.emplace_back(s); };
     msg.sign = [this](const SignCall& c) {
       signs.push_back(c);
-      return c.key && *c.key == "missing" ? 0 : 1;
+      if (c.key && *c.key == "missing") return 0;
+      ++requests;
+      return 1;
     };
     msg.signfor = [](std::string_view addr, bool multi) -> std::size_t {
       if (addr.find('@') == std::string_view::npos) throw ScriptError("odkim.signfor(): can't parse address");
@@ -198,8 +219,8 @@ TEST(LuaFinal, EffectsAndSignatureResults) {
   EXPECT_EQ(f.logs, std::vector<std::string>{"28.0 1.0 11.0 11.0"});
   ASSERT_EQ(f.msg.add_headers.size(), 1u);
   EXPECT_EQ(f.msg.add_headers[0].first, "X-Policy");
-  EXPECT_EQ(f.msg.add_rcpts, std::vector<std::string>{"<audit@example.org>"});
-  EXPECT_EQ(f.msg.del_rcpts, std::vector<std::string>{"<bob@example.com>"});
+  EXPECT_EQ(f.added_rcpts, std::vector<std::string>{"<audit@example.org>"});
+  EXPECT_EQ(f.deleted_rcpts, std::vector<std::string>{"<bob@example.com>"}) << "the stored spelling";
   ASSERT_EQ(f.msg.del_headers.size(), 1u);
   EXPECT_EQ(f.msg.del_headers[0].second, 1);
   EXPECT_EQ(f.msg.quarantine, "held");
@@ -209,16 +230,202 @@ TEST(LuaFinal, EffectsAndSignatureResults) {
   EXPECT_EQ(f.msg.result, kSmfisReject);
 }
 
-TEST(LuaFinal, RecipientChangesWithoutRuntimeSupportRaise) {
+TEST(LuaFinal, RecipientChangesRefusedByTheMtaGiveNil) {
   Fake f;
-  f.msg.rcpt_changes = false;
-  auto r = f.run_text("odkim.add_rcpt(ctx, '<a@b.example>')", Hook::Final);
-  EXPECT_FALSE(r.ok);
-  EXPECT_NE(r.error.find("odkim.add_rcpt(): not supported by inkan-dkim"), std::string::npos) << r.error;
-  r = f.run_text("odkim.del_rcpt(ctx, '<bob@example.com>')", Hook::Final);
-  EXPECT_FALSE(r.ok);
-  EXPECT_NE(r.error.find("odkim.del_rcpt(): not supported by inkan-dkim"), std::string::npos) << r.error;
-  EXPECT_TRUE(f.msg.add_rcpts.empty());
+  f.grant_rcpt_changes = false;  // the MTA did not grant SMFIF_ADDRCPT / SMFIF_DELRCPT
+  auto r = f.run_text(R"(
+    assert(odkim.add_rcpt(ctx, "<a@b.example>") == nil)
+    assert(odkim.del_rcpt(ctx, "<bob@example.com>") == nil)
+  )", Hook::Final);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_TRUE(f.added_rcpts.empty());
+  f.msg.add_rcpt = nullptr;  // no runtime at all: refused too
+  f.msg.del_rcpt = nullptr;
+  r = f.run_text("assert(odkim.add_rcpt(ctx, 'a@b.example') == nil) assert(odkim.del_rcpt(ctx, '<bob@example.com>') == nil)",
+                 Hook::Final);
+  EXPECT_TRUE(r.ok) << r.error;
+}
+
+TEST(LuaFinal, RecipientChangesAreCStringsAndOnlyInTheFinalHook) {
+  Fake f;
+  // opendkim passes lua_tostring's C string: a NUL ends the address.
+  auto r = f.run_text(R"(
+    assert(odkim.add_rcpt(ctx, "x@example.org\0<y@example.org>") == 1)
+    assert(odkim.del_rcpt(ctx, "<carol@EXAMPLE.net>\0junk") == 1)
+    for i = 1, 10000 do odkim.add_rcpt(ctx, "r" .. i .. "@example.org") end
+  )", Hook::Final);
+  ASSERT_TRUE(r.ok) << r.error;
+  ASSERT_EQ(f.added_rcpts.size(), 10001u);
+  EXPECT_EQ(f.added_rcpts[0], "x@example.org");
+  EXPECT_EQ(f.added_rcpts[10000], "r10000@example.org");
+  EXPECT_EQ(f.deleted_rcpts, std::vector<std::string>{"<carol@example.net>"});
+  for (Hook h : {Hook::Setup, Hook::Screen}) {
+    r = f.run_text("odkim.add_rcpt(ctx, 'a@b.example')", h);
+    EXPECT_FALSE(r.ok);
+    EXPECT_NE(r.error.find("attempt to call a nil value (field 'add_rcpt')"), std::string::npos) << r.error;
+    r = f.run_text("odkim.del_rcpt(ctx, 'a@b.example')", h);
+    EXPECT_NE(r.error.find("attempt to call a nil value (field 'del_rcpt')"), std::string::npos) << r.error;
+  }
+}
+
+/* odkim.resign, odkim.xtag, odkim.spam as Debian's opendkim 2.11 has them. */
+TEST(LuaDebianBuild, ResignAnswersNilXtagCountsNoTagSpamIsNil) {
+  Fake f;
+  auto r = f.run_text(R"(
+    assert(odkim.resign(ctx) == nil)
+    assert(odkim.xtag(ctx, "x", "y") == 0)        -- nothing requested: 0 signatures modified
+    assert(odkim.sign(ctx, "k1") == 1)
+    assert(odkim.xtag(ctx, "x", "y") == -1)       -- opendkim aborts here; the man page's error
+    assert(odkim.spam == nil)
+  )", Hook::Setup);
+  ASSERT_TRUE(r.ok) << r.error;
+  f.requests = 0;
+  r = f.run_text("assert(odkim.xtag(ctx, 'x', 'y') == 0) assert(odkim.spam == nil) assert(odkim.resign == nil)", Hook::Final);
+  ASSERT_TRUE(r.ok) << r.error;
+  f.requests = 2;
+  r = f.run_text("assert(odkim.xtag(ctx, 'x', 'y') == -1)", Hook::Final);
+  ASSERT_TRUE(r.ok) << r.error;
+  r = f.run_text("assert(odkim.spam == nil) assert(odkim.xtag == nil) assert(odkim.rbl_check == nil)", Hook::Screen);
+  ASSERT_TRUE(r.ok) << r.error;
+  f.msg.sign_requests = nullptr;
+  r = f.run_text("assert(odkim.xtag(ctx, 'x', 'y') == 0)", Hook::Final);
+  EXPECT_TRUE(r.ok) << r.error;
+}
+
+/* odkim.rbl_check against an in-memory zone (auth::dns::ZoneResolver). */
+std::shared_ptr<auth::dns::ZoneResolver> rbl_zone() {
+  auto z = std::make_shared<auth::dns::ZoneResolver>();
+  auto ok = z->load_master_file(R"(
+2.0.0.127.bl.example.   IN A 127.0.0.2
+10.0.0.127.bl.example.  IN A 127.0.0.10
+multi.bl.example.       IN A 127.0.0.2
+multi.bl.example.       IN A 127.0.0.3
+txt.bl.example.         IN TXT "listed, but no A"
+alias.bl.example.       IN CNAME target.bl.example.
+target.bl.example.      IN A 127.1.2.254
+)");
+  EXPECT_TRUE(ok.has_value()) << (ok ? "" : ok.error().reason);
+  return z;
+}
+
+struct RblCase {
+  const char* call;  ///< the arguments after ctx
+  const char* want;  ///< what the script logs: the results, tostring'd, ' '-joined; "-" = none
+};
+class LuaRbl : public ::testing::TestWithParam<RblCase> {};
+
+TEST_P(LuaRbl, Answers) {
+  Fake f;
+  f.msg.resolver = rbl_zone();
+  const auto& c = GetParam();
+  auto r = f.run_text(std::string(R"(
+    local t = table.pack(odkim.rbl_check(ctx, )") + c.call + R"())
+    local out = {}
+    for i = 1, t.n do out[#out + 1] = tostring(t[i]) end
+    odkim.log(ctx, #out == 0 and "-" or table.concat(out, " "))
+  )", Hook::Final);
+  ASSERT_TRUE(r.ok) << r.error;
+  ASSERT_EQ(f.logs.size(), 1u);
+  EXPECT_EQ(f.logs[0], c.want) << c.call;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, LuaRbl,
+    ::testing::Values(RblCase{"'2.0.0.127', 'bl.example'", "127.0 0.0 0.0 2.0"},   // four octets, big-endian
+                      RblCase{"'10.0.0.127', 'BL.example', 5", "127.0 0.0 0.0 10.0"},
+                      RblCase{"'alias', 'bl.example'", "127.0 1.0 2.0 254.0"},      // CNAME followed
+                      RblCase{"'3.0.0.127', 'bl.example'", "-"},                   // NXDOMAIN: nothing
+                      RblCase{"'txt', 'bl.example'", "-"},                         // no A record: nothing
+                      RblCase{"'multi', 'bl.example'", "nil"},                     // librbl: multiple replies
+                      RblCase{"'2.0.0.127', 'bl.example', -1", "127.0 0.0 0.0 2.0"},  // opendkim's default
+                      RblCase{"'2.0.0.127', 'bl.example', 0.25", "127.0 0.0 0.0 2.0"},
+                      RblCase{"string.rep('a', 64), 'bl.example'", "nil"},         // label over 63
+                      RblCase{"string.rep('a.', 130) .. 'a', 'bl.example'", "nil"},       // name over 253
+                      RblCase{"'', 'bl.example'", "nil"},                          // empty label
+                      RblCase{"'2.0.0.127', 'bl.example\\0junk'", "127.0 0.0 0.0 2.0"}));
+
+TEST(LuaRblCheck, ErrorsAndHooks) {
+  Fake f;
+  f.msg.resolver = rbl_zone();
+  struct {
+    const char* script;
+    const char* want;
+  } cases[] = {
+      {"odkim.rbl_check(ctx, 'x', '')", "odkim.rbl_check(): RBL query failed"},  // librbl: query root not set
+      {"odkim.rbl_check(ctx, 'x')", "odkim.rbl_check(): incorrect argument count"},
+      {"odkim.rbl_check(ctx, 'x', 'y', 1, 2)", "odkim.rbl_check(): incorrect argument count"},
+      {"odkim.rbl_check(ctx, 'x', 'y', 'z')", "odkim.rbl_check(): incorrect argument type"},
+      {"odkim.rbl_check(ctx, {}, 'y')", "odkim.rbl_check(): incorrect argument type"},
+      {"odkim.rbl_check(1, 'x', 'y')", "odkim.rbl_check(): incorrect argument type"},
+  };
+  for (const auto& c : cases) {
+    auto r = f.run_text(c.script, Hook::Final);
+    EXPECT_FALSE(r.ok) << c.script;
+    EXPECT_NE(r.error.find(c.want), std::string::npos) << c.script << ": " << r.error;
+  }
+  f.msg.resolver = nullptr;
+  auto r = f.run_text("assert(odkim.rbl_check(ctx, '2.0.0.127', 'bl.example') == nil)", Hook::Final);
+  EXPECT_TRUE(r.ok) << r.error;
+}
+
+/// A resolver that answers after `delay` (the script's own timeout is shorter).
+struct SlowResolver final : auth::dns::Resolver {
+  std::chrono::milliseconds delay;
+  std::atomic<int> asked{0};
+  explicit SlowResolver(std::chrono::milliseconds d) : delay(d) {}
+  void query_async(std::string_view n, auth::dns::RType t, auth::dns::Callback cb) override { cb(query(n, t)); }
+  auth::dns::Answer query(std::string_view, auth::dns::RType) override {
+    ++asked;
+    std::this_thread::sleep_for(delay);
+    auth::dns::Answer a;
+    a.status = auth::dns::Status::Ok;
+    a.addresses = {"127.0.0.2"};
+    return a;
+  }
+};
+
+TEST(LuaRblCheck, ScriptTimeoutGivesNilAndLookupsInFlightAreBounded) {
+  auto slow = std::make_shared<SlowResolver>(std::chrono::milliseconds(1500));
+  auto t0 = std::chrono::steady_clock::now();
+  RblResult r = rbl_lookup(slow, "2.0.0.127.bl.example", std::chrono::milliseconds(100));
+  auto waited = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(r.kind, RblResult::Kind::Error);
+  EXPECT_EQ(r.error, "timeout");
+  EXPECT_LT(waited, std::chrono::milliseconds(1000)) << "the script waits its own timeout only";
+  // Without a timeout the resolver's own limits apply: the answer arrives.
+  r = rbl_lookup(std::make_shared<SlowResolver>(std::chrono::milliseconds(200)), "2.0.0.127.bl.example", std::nullopt);
+  ASSERT_EQ(r.kind, RblResult::Kind::Listed);
+  EXPECT_EQ(r.address, 0x7f000002u);
+  // A burst of timed-out lookups: at most kMaxRblLookupsInFlight threads wait for the resolver.
+  int refused = 0;
+  for (int i = 0; i < kMaxRblLookupsInFlight + 10; ++i) {
+    auto x = rbl_lookup(slow, "2.0.0.127.bl.example", std::chrono::milliseconds(0));
+    EXPECT_EQ(x.kind, RblResult::Kind::Error);
+    if (x.error == "too many RBL lookups in flight") ++refused;
+  }
+  EXPECT_GE(refused, 10);
+  EXPECT_LE(slow->asked.load(), kMaxRblLookupsInFlight + 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1700));  // the threads end
+  r = rbl_lookup(slow, "2.0.0.127.bl.example", std::chrono::milliseconds(3000));
+  EXPECT_EQ(r.kind, RblResult::Kind::Listed) << r.error;
+}
+
+TEST(LuaRblCheck, ResolverOutcomes) {
+  auto z = rbl_zone();
+  z->set_failure("fail.bl.example", auth::dns::Status::ServFail);
+  z->set_failure("late.bl.example", auth::dns::Status::Timeout);
+  z->set_failure("bad.bl.example", auth::dns::Status::Malformed);
+  EXPECT_EQ(rbl_lookup(z, "fail.bl.example", std::nullopt).kind, RblResult::Kind::NotListed) << "librbl: no records";
+  EXPECT_EQ(rbl_lookup(z, "late.bl.example", std::nullopt).kind, RblResult::Kind::NotListed);
+  auto r = rbl_lookup(z, "bad.bl.example", std::nullopt);
+  EXPECT_EQ(r.kind, RblResult::Kind::Error);
+  EXPECT_EQ(r.error, "'bad.bl.example' reply corrupt");
+  r = rbl_lookup(z, "multi.bl.example", std::chrono::milliseconds(2000));
+  EXPECT_EQ(r.error, "multiple replies for 'multi.bl.example'");
+  EXPECT_EQ(rbl_lookup(nullptr, "x.example", std::nullopt).kind, RblResult::Kind::Error);
+  EXPECT_EQ(rbl_lookup(z, std::string(300, 'a'), std::nullopt).kind, RblResult::Kind::Error);
+  EXPECT_EQ(rbl_lookup(z, std::string("a\0b.example", 11), std::nullopt).kind, RblResult::Kind::Error);
+  EXPECT_EQ(rbl_lookup(z, "2.0.0.127.bl.example.", std::nullopt).kind, RblResult::Kind::Listed) << "final dot";
 }
 
 TEST(LuaExport, GlobalsReachLaterHooks) {
@@ -281,10 +488,17 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{Hook::Setup, "odkim.get_header(nil, 'From', 0)", "odkim.get_header(): incorrect argument type"},
         ErrorCase{Hook::Setup, "odkim.get_header({}, 'From', 0)", "incorrect argument type"},
         ErrorCase{Hook::Setup, "odkim.signfor(ctx, 'noat')", "can't parse address"},
-        ErrorCase{Hook::Setup, "odkim.resign(ctx)", "odkim.resign(): not supported by inkan-dkim"},
-        ErrorCase{Hook::Setup, "odkim.xtag(ctx, 'x', 'y')", "odkim.xtag(): not supported by inkan-dkim"},
-        ErrorCase{Hook::Setup, "odkim.spam(ctx)", "odkim.spam(): not supported by inkan-dkim"},
-        ErrorCase{Hook::Final, "odkim.rbl_check(ctx, 'q', 'root')", "odkim.rbl_check(): not supported"},
+        ErrorCase{Hook::Setup, "odkim.resign(ctx, 1)", "odkim.resign(): incorrect argument count"},
+        ErrorCase{Hook::Setup, "odkim.resign({})", "odkim.resign(): incorrect argument type"},
+        ErrorCase{Hook::Setup, "odkim.xtag(ctx, 'x')", "odkim.xtag(): incorrect argument count"},
+        ErrorCase{Hook::Final, "odkim.xtag(ctx, 'x', {})", "odkim.xtag(): incorrect argument type"},
+        ErrorCase{Hook::Setup, "odkim.spam(ctx)", "attempt to call a nil value (field 'spam')"},
+        ErrorCase{Hook::Screen, "odkim.spam(ctx)", "attempt to call a nil value (field 'spam')"},
+        ErrorCase{Hook::Final, "odkim.spam(ctx)", "attempt to call a nil value (field 'spam')"},
+        ErrorCase{Hook::Final, "odkim.add_rcpt(ctx)", "odkim.add_rcpt(): incorrect argument count"},
+        ErrorCase{Hook::Final, "odkim.add_rcpt(ctx, {})", "odkim.add_rcpt(): incorrect argument type"},
+        ErrorCase{Hook::Final, "odkim.del_rcpt(ctx)", "odkim.delete_rcpt(): incorrect argument count"},
+        ErrorCase{Hook::Final, "odkim.del_rcpt(nil, 'a')", "odkim.delete_rcpt(): incorrect argument type"},
         ErrorCase{Hook::Final, "odkim.get_sighandle(ctx, 0)", "odkim.get_sighandle(): invalid request"},
         ErrorCase{Hook::Final, "odkim.sig_result(ctx)", "odkim.sig_result(): incorrect argument type"},
         ErrorCase{Hook::Screen, "odkim.verify(ctx)", "attempt to call a nil value"},

@@ -149,25 +149,7 @@ run_t ik "$BIN" report.conf bad.eml
 expect_eq "-t sends no report" "$(ls reports)" ""
 
 ## 3. Daemons on loopback, driven with the milter-protocol client.
-SHIM=""
-if command -v cc >/dev/null 2>&1; then
-  cat > logshim.c <<'EOF'
-#include <stdarg.h>
-#include <stdio.h>
-static void out(int pri, const char* fmt, va_list ap) {
-  char buf[8192];
-  vsnprintf(buf, sizeof buf, fmt, ap);
-  fprintf(stderr, "SYSLOG<%d>: %s\n", pri & 7, buf);
-  fflush(stderr);
-}
-void syslog(int pri, const char* fmt, ...) { va_list ap; va_start(ap, fmt); out(pri, fmt, ap); va_end(ap); }
-void vsyslog(int pri, const char* fmt, va_list ap) { out(pri, fmt, ap); }
-void __syslog_chk(int pri, int flag, const char* fmt, ...) { (void)flag; va_list ap; va_start(ap, fmt); out(pri, fmt, ap); va_end(ap); }
-void __vsyslog_chk(int pri, int flag, const char* fmt, va_list ap) { (void)flag; out(pri, fmt, ap); }
-EOF
-  cc -shared -fPIC -o logshim.so logshim.c && SHIM="$T/logshim.so"
-fi
-[ -n "$SHIM" ] || echo "note: no cc; log lines not compared"
+testlib_logshim
 
 # start NAME PROG CONF: starts a daemon (log in NAME.log) and sets $NAME to its socket spec.
 # Not run in a subshell: its PID must reach PIDS so that testlib_stop_all and the trap end it.
