@@ -16,6 +16,8 @@ PKGS=(
   opendkim opendkim-tools publicsuffix iproute2 procps
   # opendkim data sets and policy scripts (db:, Lua)
   libdb5.3-dev db5.3-util liblua5.3-dev
+  # ldap: and dsn: data sets: headers only (the libraries are dlopen'ed), and the test servers
+  libldap-dev slapd ldap-utils libopendbx1-dev libopendbx1-sqlite3 libopendbx1-pgsql postgresql sqlite3
 )
 
 missing=()
@@ -31,11 +33,13 @@ SUDO=""
 export DEBIAN_FRONTEND=noninteractive
 # Postfix must not ask questions nor configure the system MTA for us.
 echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+# Nor slapd a directory: the LDAP tests start their own slapd on loopback.
+echo "slapd slapd/no_configuration boolean true" | $SUDO debconf-set-selections
 echo "inkan deps: installing ${missing[*]}"
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian starts the packaged daemons; our tests run private instances on their own ports.
-for svc in opendkim unbound postfix; do
+for svc in opendkim unbound postfix slapd postgresql; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
     $SUDO systemctl stop "$svc" || true
   fi
