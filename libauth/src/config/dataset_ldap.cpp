@@ -29,27 +29,26 @@ bool is_filter_special(char c) {
   return c == '*' || c == '(' || c == ')' || c == '\\' || c == '\0';
 }
 
-/// ADDRFC2254CHR: '\' and two lowercase hex digits ("%02x").
-void append_filter_escape(std::string& out, char c) {
-  static constexpr char kHex[] = "0123456789abcdef";
+/// `lead` and the octet as two hex digits.
+void append_hex_escape(std::string& out, char lead, char c, bool upper) {
+  static constexpr char kLower[] = "0123456789abcdef";
+  static constexpr char kUpper[] = "0123456789ABCDEF";
+  const char* hex = upper ? kUpper : kLower;
   const auto u = static_cast<unsigned char>(c);
-  out.push_back('\\');
-  out.push_back(kHex[u >> 4]);
-  out.push_back(kHex[u & 0x0f]);
+  out.push_back(lead);
+  out.push_back(hex[u >> 4]);
+  out.push_back(hex[u & 0x0f]);
 }
+
+/// ADDRFC2254CHR: '\' and two lowercase hex digits ("%02x").
+void append_filter_escape(std::string& out, char c) { append_hex_escape(out, '\\', c, false); }
 
 bool is_unreserved(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
          c == '_' || c == '~';
 }
 
-void append_pct(std::string& out, char c) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  const auto u = static_cast<unsigned char>(c);
-  out.push_back('%');
-  out.push_back(kHex[u >> 4]);
-  out.push_back(kHex[u & 0x0f]);
-}
+void append_pct(std::string& out, char c) { append_hex_escape(out, '%', c, true); }
 
 std::string url_error_text(int code) {
   switch (code) {
