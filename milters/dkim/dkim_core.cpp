@@ -665,6 +665,9 @@ std::string format_ar_value(const std::vector<auth::dkim::SignatureResult>& resu
     if (!c.empty()) clauses.push_back(std::move(c));
   }
   if (clauses.empty()) clauses.push_back("dkim=none");
+  // opendkim.c mlfi_eom (_FFR_ATPS): ";" DELIMITER "dkim-atps=" after the dkim clauses, then
+  // the same re-folding, so the clause moves to its own line when the last one is long.
+  if (o.atps_neutral) clauses.push_back("dkim-atps=neutral");
   std::string out = o.authserv_id + ";";
   // Running line length: "Name: " + what is on the current line.
   std::size_t line = o.name_length + 2 + out.size();

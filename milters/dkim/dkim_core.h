@@ -313,6 +313,8 @@ struct ArOptions {
   /// "policy" (Fail) or "neutral" (Neutral); see unprotected_key_outcome for the action.
   auth::config::KeyTrustAction unprotected_key = auth::config::KeyTrustAction::None;
   std::size_t name_length = 22;  ///< "Authentication-Results" (for the folding margin)
+  /// A last "dkim-atps=neutral" clause (DkimSettings::atps_neutral), folded like the others.
+  bool atps_neutral = false;
 };
 
 /// One "dkim=..." clause for a signature, as OpenDKIM writes it; empty for signatures that
@@ -321,7 +323,7 @@ std::string format_ar_clause(const auth::dkim::SignatureResult& r, const ArOptio
 
 /// The header value (without the leading space) "id;\n\tdkim=pass (...) ...": clauses joined
 /// by ';', each clause on its own "\n\t" line when the running line would pass the margin.
-/// No results → "id; dkim=none".
+/// No results → "id; dkim=none". ArOptions::atps_neutral adds "; dkim-atps=neutral" last.
 std::string format_ar_value(const std::vector<auth::dkim::SignatureResult>& results,
                             const ArOptions& o);
 

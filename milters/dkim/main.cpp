@@ -1174,6 +1174,7 @@ class DkimSession final : public Session {
       ao.unprotected_key = s.unprotected_key;
       // Keys from TestPublicKeys/TestDNSData did not come from DNS: no "; unprotected" (lab).
       ao.unprotected = s.test_dns.empty();
+      ao.atps_neutral = s.atps_neutral;
       std::string v = inkan::dkim::format_ar_value(results, ao);
       if (auto r = ops.insert_header(s.header_index, "Authentication-Results", lead(v)); !r) {
         throw std::runtime_error(r.error().reason);

@@ -215,8 +215,8 @@ const std::vector<KeywordInfo>& dkim_keywords() {
       // DNSSEC as Postfix does it: the resolver validates, inkan-dkim asks for and trusts its
       // AD bit (DkimSettings::dnssec_resolver); the file itself is not read.
       {"TrustAnchorFile", KS::Implemented, "DNSSEC status from the resolver's AD bit; the file is not read"},
-      {"ATPSDomains", KS::Ignored, "ATPS (RFC 6541, experimental) is not implemented"},
-      {"ATPSHashAlgorithm", KS::Ignored, "ATPS (RFC 6541, experimental) is not implemented"},
+      {"ATPSDomains", KS::Ignored, "ATPS (RFC 6541, experimental) is not implemented: dkim-atps stays neutral"},
+      {"ATPSHashAlgorithm", KS::Ignored, "ATPS (RFC 6541, experimental) is not implemented: dkim-atps stays neutral"},
       {"VBR-Certifiers", KS::Ignored, "VBR (RFC 5518) is not implemented"},
       {"VBR-PurgeFields", KS::Ignored, "VBR (RFC 5518) is not implemented"},
       {"VBR-TrustedCertifiers", KS::Ignored, "VBR (RFC 5518) is not implemented"},
@@ -403,7 +403,8 @@ bool DkimSettings::same_as(const DkimSettings& o) const {
          authserv_id_with_jobid == o.authserv_id_with_jobid && always_add_ar == o.always_add_ar &&
          no_header_b == o.no_header_b && keep_auth_results == o.keep_auth_results &&
          remove_ar_all == o.remove_ar_all && remove_ar_from == o.remove_ar_from &&
-         software_header == o.software_header && header_index == o.header_index &&
+         software_header == o.software_header && atps_neutral == o.atps_neutral &&
+         header_index == o.header_index &&
          nameservers == o.nameservers && dns_timeout == o.dns_timeout && dnssec_resolver == o.dnssec_resolver &&
          mode_set == o.mode_set && minimum == o.minimum && must_be_signed == o.must_be_signed &&
          required_headers == o.required_headers && ignore_malformed == o.ignore_malformed &&
@@ -1533,6 +1534,7 @@ DkimSettings load_dkim_yaml(std::string_view text, const std::string& file, cons
         else if (k == "remove_ar_all") s.remove_ar_all = b();
         else if (k == "remove_ar_from") s.remove_ar_from = lowlist();
         else if (k == "software_header") s.software_header = b();
+        else if (k == "atps_neutral") s.atps_neutral = b();
         else if (k == "header_index") s.header_index = static_cast<int>(parse_number(w, sv(), 0, 1));
         else if (k == "on_default") {
           DkimAction a = parse_action(w, sv());

@@ -128,6 +128,19 @@ TEST(DkimActions, ExpiredOrFutureFirstIsAcceptedWhateverOnSays) {
 INSTANTIATE_TEST_SUITE_P(Captures, DkimArClause, testing::ValuesIn(kClauses),
                          [](const auto& i) { return std::string(i.param.name); });
 
+// Debian's opendkim (_FFR_ATPS) ends each DKIM A-R with "dkim-atps=neutral", folded as the
+// other clauses (anchor-lab-captures.txt lines 102-120, 189-206).
+TEST(DkimAr, AtpsNeutralClauseCaptures) {
+  ArOptions o = ar("mx.test.example");
+  o.atps_neutral = true;
+  EXPECT_EQ(format_ar_value({}, o), "mx.test.example; dkim=none; dkim-atps=neutral");
+  o.authserv_id = "mx.verify.example";
+  EXPECT_EQ(format_ar_value({rsa(DkimResult::Pass, FailureKind::None, "sel2024", "tCeE2hw/")}, o),
+            "mx.verify.example;\n\tdkim=pass (2048-bit key; unprotected) header.d=example.com "
+            "header.i=@example.com header.a=rsa-sha256 header.s=sel2024 header.b=tCeE2hw/;\n\t"
+            "dkim-atps=neutral");
+}
+
 TEST(DkimAr, NoneShortOnOneLineAndNotCheckedLeftOut) {
   EXPECT_EQ(format_ar_value({}, ar("mx.test.example")), "mx.test.example; dkim=none");
   SignatureResult nc = rsa(DkimResult::Neutral, FailureKind::NotChecked, "x", "y");

@@ -10,7 +10,7 @@
 # When /usr/sbin/opendkim is installed, the same files go through `opendkim -t` (Debian's
 # libunbound build, no TrustAnchorFile, so every key is INSECURE there) with Nameservers on the
 # same servers, under UnprotectedKey none/neutral/fail and On-BadSignature reject: the AR
-# clauses, -t lines, replies and milter results must match ("dkim-atps=neutral" ignored).
+# clauses, -t lines, replies and milter results must match ("dkim-atps=neutral" included).
 # opendkim cannot be run with TrustAnchorFile here (its libunbound would validate from the
 # root and find our zones bogus), so the "secure" rows are checked on inkan-dkim alone against
 # opendkim.c dkimf_ar_all_sigs (DKIM_DNSSEC_SECURE → "secure", UnprotectedKey not applied).
@@ -113,6 +113,12 @@ printf 'authserv_id: test.host\ndns:\n  nameservers: ["%s"]\n  dnssec: resolver\
 expect_has "yaml: secure" "$(ar_of y.yaml sec.eml)" "dkim=pass (2048-bit key; secure) $TAIL"
 printf 'authserv_id: test.host\ndns:\n  nameservers: ["%s"]\ndkim:\n  mode: v\n' "$NS" > n.yaml
 expect_has "yaml: default none" "$(ar_of n.yaml sec.eml)" "dkim=pass (2048-bit key; unprotected) $TAIL"
+# The whole A-R: "dkim-atps=neutral" last by default (as Debian's opendkim), gone with atps_neutral: false.
+whole() { "$BIN" -x "$1" -vv -t sec.eml 2>&1 | sed -n "/hname='Authentication-Results'/,/'\$/p"; }
+expect_has "yaml: dkim-atps=neutral by default" "$(whole n.yaml)" ";
+	dkim-atps=neutral'"
+printf 'authserv_id: test.host\ndns:\n  nameservers: ["%s"]\ndkim:\n  mode: v\n  atps_neutral: false\n' "$NS" > na.yaml
+expect_eq "yaml: atps_neutral false" "$(whole na.yaml | tail -n 1 | sed "s/.* header\.b=[^;']*//")" "'"
 
 ## Test keys never came from DNS: no annotation, whatever the mode (libopendkim: UNKNOWN).
 testlib_keyline example.net "$P" > keys
@@ -183,7 +189,7 @@ fi
 ## and without TrustAnchorFile on the unsigned zone: byte-for-byte the same results.
 # norm PROGNAME: keep the -t line, the dkim= clauses, replies and milter results.
 norm() {
-  grep -a $'verification\\|^\tdkim=\\|hvalue=\\|SETREPLY\\|mlfi_eom' | grep -av 'dkim-atps' |
+  grep -a $'verification\\|^\tdkim=\\|hvalue=\\|SETREPLY\\|mlfi_eom' |
     sed "s/^$1: /PROG: /; s/.*hvalue='[^;]*; *//; s/^\t//; s/[;']\$//; /^\$/d" | sort
 }
 if [ -x "$OD" ]; then

@@ -3,7 +3,7 @@
 # files through the milter logic), -F, -v/-vv, -r, -L, MustBeSigned, StrictTestMode and -Q,
 # and asserts stdout, stderr and exit codes. When /usr/sbin/opendkim is installed, the same
 # files and configuration go through `opendkim -t` too and the outputs must match (program
-# name aside; the Debian build's "dkim-atps=neutral" AR clause is ignored), which also checks
+# name aside; both A-R end with the Debian build's "dkim-atps=neutral"), which also checks
 # that OpenDKIM verifies what inkan-dkim signs. Keys come from TestPublicKeys: no DNS.
 #
 # usage: test_mode_test.sh /path/to/inkan-dkim [/usr/sbin/opendkim]
@@ -160,7 +160,7 @@ expect_has "-Q db: msg" "$(cat "$T/err")" "inkan-dkim: db:/x.db: dkimf_db_open()
 
 ## The same files through OpenDKIM, when installed.
 if [ -x "$OD" ]; then
-  norm() { sed -e 's/^opendkim:/inkan-dkim:/' -e 's/^\(.*header\.b=[^;]*\);$/\1'"'"'/' | grep -v "^	dkim-atps=neutral'$"; }
+  norm() { sed -e 's/^opendkim:/inkan-dkim:/'; }
   for f in signed.eml bad.eml m.eml; do
     expect_eq "opendkim -t $f" "$("$OD" -x verify.conf -t $f 2>&1 | norm)" "$("$BIN" -x verify.conf -t $f 2>&1)"
     expect_eq "opendkim -vv -t $f" "$("$OD" -x verify.conf -vv -t $f 2>/dev/null | norm)" \

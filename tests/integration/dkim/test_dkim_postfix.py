@@ -138,7 +138,7 @@ def main():
                               source="127.0.0.2")
         n += 1
         out = strip_sink_prefix(env.wait_delivered(n)[-1])
-        check(code == 250 and f"{AUTHSERV_ID}; dkim=none" in header_values(out, "Authentication-Results"),
+        check(code == 250 and f"{AUTHSERV_ID}; dkim=none; dkim-atps=neutral" in header_values(out, "Authentication-Results"),
               "AlwaysAddARHeader → dkim=none on unsigned mail", header_values(out, "Authentication-Results"))
         dead_port = env.dns_port + 1 if env.dns_port < 65000 else env.dns_port - 1
         w.reload(f"Nameservers 127.0.0.1@{dead_port}\nDNSTimeout 2\n")

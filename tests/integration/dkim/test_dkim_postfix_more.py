@@ -284,7 +284,7 @@ def case_sasl(t):
     code, text, out = t.deliver("sasl-none", "Alice <alice@example.com>", "alice@example.com", source=OUTSIDE)
     check(code == 250 and not sigs_of(out), f"sasl: the same mail from {OUTSIDE} without AUTH is not signed",
           f"{code} {text}\n{sigs_of(out)}")
-    check(f"{AUTHSERV_ID}; dkim=none" in ar_of(out), "sasl: ... it is verified instead (dkim=none)", ar_of(out))
+    check(f"{AUTHSERV_ID}; dkim=none; dkim-atps=neutral" in ar_of(out), "sasl: ... it is verified instead (dkim=none)", ar_of(out))
 
     code, text, _ = t.send(message("Alice <alice@example.com>", RCPT, subject=t.tag("sasl-bad")),
                            "alice@example.com", source=OUTSIDE, login=(USER, "wrong"))
@@ -301,7 +301,7 @@ def case_sasl(t):
           f"{code} {text}\n{sigs_of(out)}")
     code, text, out = t.deliver("xclient-nologin", "Alice <alice@example.com>", "alice@example.com",
                                 source=XCLIENT_PROXY, xclient={"LOGIN": "[UNAVAILABLE]"})
-    check(code == 250 and not sigs_of(out) and f"{AUTHSERV_ID}; dkim=none" in ar_of(out),
+    check(code == 250 and not sigs_of(out) and f"{AUTHSERV_ID}; dkim=none; dkim-atps=neutral" in ar_of(out),
           "sasl: XCLIENT LOGIN=[UNAVAILABLE] from the same proxy → verified, not signed",
           f"{code} {text}\n{sigs_of(out)} {ar_of(out)}")
 
@@ -327,7 +327,7 @@ def case_mta_macrolist(t):
     check(len(sigs) == 1 and "d=example.com;" in sigs[0] and t.verifies(via_orig),
           "MTA ORIGINATING: mail through the listener with {daemon_name}=ORIGINATING is signed (verifies)",
           f"{sigs}\n{env.output('inkan-dkim')[-1500:]}")
-    check(not sigs_of(via_smtpd) and f"{AUTHSERV_ID}; dkim=none" in ar_of(via_smtpd),
+    check(not sigs_of(via_smtpd) and f"{AUTHSERV_ID}; dkim=none; dkim-atps=neutral" in ar_of(via_smtpd),
           "MTA ORIGINATING: the same mail through the default listener ({daemon_name}=mx.inkan.test) is verified",
           f"{sigs_of(via_smtpd)} {ar_of(via_smtpd)}")
 
@@ -335,7 +335,7 @@ def case_mta_macrolist(t):
     via_orig, via_smtpd = pair("macrolist")
     check(len(sigs_of(via_orig)) == 1 and t.verifies(via_orig),
           f"MacroList daemon_port={orig}: mail through that port is signed", sigs_of(via_orig))
-    check(not sigs_of(via_smtpd) and f"{AUTHSERV_ID}; dkim=none" in ar_of(via_smtpd),
+    check(not sigs_of(via_smtpd) and f"{AUTHSERV_ID}; dkim=none; dkim-atps=neutral" in ar_of(via_smtpd),
           f"MacroList daemon_port={orig}: mail through port {env.smtpd_port} is verified", sigs_of(via_smtpd))
 
     t.reload("MacroList daemon_name=MSA|SUBMISSION\nAlwaysAddARHeader yes\n")
@@ -377,7 +377,7 @@ def case_host_files(t):
           "InternalHosts file: 127.0.0.5 (in 127.0.0.4/30) is internal → signed by the single key",
           f"{sigs}\n{env.output('inkan-dkim')[-1500:]}")
     out, qid = one("127.0.0.6", "negated")
-    check(not sigs_of(out) and f"{AUTHSERV_ID}; dkim=none" in ar_of(out),
+    check(not sigs_of(out) and f"{AUTHSERV_ID}; dkim=none; dkim-atps=neutral" in ar_of(out),
           "InternalHosts file: 127.0.0.6 ('!127.0.0.6') is not internal → verified", sigs_of(out))
     lines = "\n".join(t.log_lines(qid))
     check("attempted to send as example.com" in lines,
@@ -409,7 +409,7 @@ def case_peerlist(t):
           "PeerList: a peer's message passes untouched (no A-R, no signature)",
           f"{ar_of(out)}\n{env.output('inkan-dkim')[-1500:]}")
     out = one("127.0.0.13", "not-peer")
-    check(f"{AUTHSERV_ID}; dkim=none" in ar_of(out),
+    check(f"{AUTHSERV_ID}; dkim=none; dkim-atps=neutral" in ar_of(out),
           "PeerList: a non-peer's message is verified (dkim=none added)", ar_of(out))
 
 

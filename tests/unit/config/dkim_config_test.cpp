@@ -443,6 +443,17 @@ TEST(DkimYaml, SameSettingsAsLegacy) {
   EXPECT_EQ(a.sign_headers, b.sign_headers);
 }
 
+// "dkim-atps=neutral" (Debian's opendkim, _FFR_ATPS): written by default, as the drop-in must;
+// inkan.yaml can leave it out.
+TEST(DkimYaml, AtpsNeutralDefaults) {
+  Files f;
+  EXPECT_TRUE(legacy("", f).atps_neutral);
+  EXPECT_TRUE(legacy("ATPSDomains example.com\n", f).atps_neutral);
+  EXPECT_TRUE(load_dkim_yaml("dkim: {}\n", "x.yaml", f.reader()).atps_neutral);
+  EXPECT_TRUE(load_dkim_yaml("dkim:\n  atps_neutral: true\n", "x.yaml", f.reader()).atps_neutral);
+  EXPECT_FALSE(load_dkim_yaml("dkim:\n  atps_neutral: no\n", "x.yaml", f.reader()).atps_neutral);
+}
+
 TEST(DkimProcess, ChangeRootDirectoryLegacyAndYaml) {
   Files f;
   EXPECT_EQ(legacy("ChangeRootDirectory /var/spool/opendkim\n", f).chroot_dir, "/var/spool/opendkim");

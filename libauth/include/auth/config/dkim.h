@@ -302,6 +302,12 @@ struct DkimSettings {
   bool remove_ar_all = false;
   std::vector<std::string> remove_ar_from;
   bool software_header = false;
+  /// Close the DKIM Authentication-Results with "dkim-atps=neutral", as Debian's opendkim
+  /// (built with _FFR_ATPS) does on every one it writes (anchor-features §2.6; opendkim.c
+  /// mlfi_eom). inkan does no ATPS (RFC 6541) check, so the word is always "neutral". On by
+  /// default in both forms (the drop-in writes the same bytes, and an opendkim.conf and its
+  /// inkan.yaml translation stay equal); YAML `atps_neutral: false` leaves it out.
+  bool atps_neutral = true;
   /// Where new headers go: 0 = top (RFC 8601 §4, OpenDKIM develop), 1 = after the MTA's
   /// Received (OpenDKIM 2.11 releases). YAML `header_index`.
   int header_index = 0;
