@@ -1950,14 +1950,24 @@ int test_one_file(DkimSession& session, TestContext& ctx, std::istream& in, cons
 
 /* ---------------- the app ---------------- */
 
+/// The name inkan-dkim answers to when started as `opendkim` (a symlink in opendkim's place,
+/// anchor-features §8 "same binary names and paths, or symlinks").
+constexpr std::string_view kOpendkimName = "opendkim";
+
 class DkimApp final : public MilterApp {
  public:
-  DkimApp() {
-    info_.name = "inkan-dkim";
-    info_.version = INKAN_VERSION;
+  /// `program`: "inkan-dkim", or "opendkim" when started under that name: then messages, -t
+  /// output and the syslog ident carry it as opendkim's do (it uses basename(argv[0])), so
+  /// log rules written for opendkim keep matching, and /etc/opendkim.conf is read first.
+  explicit DkimApp(std::string program) {
+    const bool as_opendkim = program == kOpendkimName;
+    info_.name = as_opendkim ? std::string(kOpendkimName) : "inkan-dkim";
+    // -V and the start-up line say what runs: "opendkim 0.1.0 (inkan-dkim)".
+    info_.version = as_opendkim ? std::string(INKAN_VERSION) + " (inkan-dkim)" : std::string(INKAN_VERSION);
     info_.default_socket = "inet:8891@localhost";
     info_.default_config_paths = {"/etc/inkan/inkan.yaml", "/etc/opendkim.conf"};
-    info_.command_line.program = "inkan-dkim";
+    if (as_opendkim) info_.default_config_paths = {"/etc/opendkim.conf", "/etc/inkan/inkan.yaml"};
+    info_.command_line.program = info_.name;
     // -c is opendkim's canonicalization: the configuration letter is -x only.
     info_.command_line.config_letters = "x";
     info_.command_line.extras = {
@@ -2390,7 +2400,7 @@ class DkimApp final : public MilterApp {
     else if (n == "authservid") std::puts(s.authserv_id.c_str());
     else if (n == "pidfile") std::puts(s.pidfile.c_str());
     else if (n == "userid") std::puts(s.user.c_str());
-    else std::fprintf(stderr, "inkan-dkim: -e %s: value not printable\n", name.c_str());
+    else std::fprintf(stderr, "%s: -e %s: value not printable\n", info_.name.c_str(), name.c_str());
   }
 
   AppInfo info_;
@@ -2408,6 +2418,8 @@ class DkimApp final : public MilterApp {
 }  // namespace
 
 int main(int argc, char** argv) {
-  DkimApp app;
+  std::string_view argv0 = argc > 0 && argv[0] ? argv[0] : "";
+  if (auto slash = argv0.rfind('/'); slash != std::string_view::npos) argv0.remove_prefix(slash + 1);
+  DkimApp app{std::string(argv0)};
   return inkan::milter::run_milter(app, argc, argv);
 }

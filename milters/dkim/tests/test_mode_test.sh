@@ -158,6 +158,40 @@ printf 'db:/x.db\nk1/1\n' | "$BIN" -Q >/dev/null 2>"$T/err"; rc=$?
 expect_eq "-Q db: rc" "$rc" 70
 expect_has "-Q db: msg" "$(cat "$T/err")" "inkan-dkim: db:/x.db: dkimf_db_open(): "
 
+## Started as "opendkim" (a symlink in its place, anchor-features §8): opendkim's name in -t
+## lines, errors and -V, and as syslog ident, so log rules written for opendkim keep matching.
+ln -s "$BIN" "$T/opendkim"
+expect_has "as opendkim: -t line" "$("$T/opendkim" -x verify.conf -t bad.eml 2>&1)" "opendkim: bad.eml: verification"
+expect_has "as opendkim: -V says what runs" "$("$T/opendkim" -V | head -n 1)" "opendkim $("$BIN" -V | head -n 1 | cut -d' ' -f2) (inkan-dkim)"
+printf 'Syslog no\nBogusKeyword yes\n' > bogus.conf
+# opendkim's line, and the keyword named at its end.
+expect_eq "as opendkim: unknown keyword" "$("$T/opendkim" -x bogus.conf -n 2>&1)" \
+  "opendkim: bogus.conf: configuration error at line 2: unrecognized parameter (BogusKeyword)"
+if [ -x "$OD" ]; then
+  for f in signed.eml bad.eml m.eml; do
+    expect_eq "as opendkim: -t $f = opendkim, name included" "$("$T/opendkim" -x verify.conf -t $f 2>&1)" \
+      "$("$OD" -x verify.conf -t $f 2>&1 | tr -d '\r')"
+  done
+  expect_eq "as opendkim: unknown keyword = opendkim" "$("$T/opendkim" -x bogus.conf -n 2>&1 | sed 's/ (BogusKeyword)$//')" \
+    "$("$OD" -x bogus.conf -n 2>&1)"
+fi
+if command -v cc > /dev/null 2>&1; then
+  printf '#include <stdio.h>\nvoid openlog(const char* id, int o, int f) { (void)o; (void)f; fprintf(stderr, "OPENLOG %%s\\n", id); }\n' > ident.c
+  cc -shared -fPIC -o ident.so ident.c
+  { testlib_verify_conf "$T/keys"; printf 'Syslog yes\nSocket local:%s/as-od.sock\n' "$T"; } > as-od.conf
+  LD_PRELOAD="$T/ident.so" "$T/opendkim" -f -x as-od.conf 2> as-od.err &
+  PIDS+=($!)
+  testlib_wait_socket "$T/as-od.sock"
+  testlib_stop_all
+  expect_has "as opendkim: syslog ident" "$(cat as-od.err)" "OPENLOG opendkim"
+  rm -f "$T/as-od.sock"
+  LD_PRELOAD="$T/ident.so" "$BIN" -f -x as-od.conf 2> ik.err &
+  PIDS+=($!)
+  testlib_wait_socket "$T/as-od.sock"
+  testlib_stop_all
+  expect_has "as inkan-dkim: syslog ident" "$(cat ik.err)" "OPENLOG inkan-dkim"
+fi
+
 ## The same files through OpenDKIM, when installed.
 if [ -x "$OD" ]; then
   norm() { sed -e 's/^opendkim:/inkan-dkim:/'; }
