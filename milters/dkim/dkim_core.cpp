@@ -1028,7 +1028,7 @@ std::string ar_authserv_id(std::string_view v) {
       char c = v[i];
       if (depth > 0) {
         if (c == '\\') {
-          ++i;
+          if (i + 1 < v.size()) ++i;  // quoted-pair; a trailing '\' must not step past the end
         } else if (c == '(') {
           ++depth;
         } else if (c == ')') {

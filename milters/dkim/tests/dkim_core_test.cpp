@@ -427,6 +427,17 @@ TEST(DkimAr, ForgedRemoval) {
   EXPECT_EQ(ar_authserv_id(deep + "x"), "");  // bounded, no recursion
 }
 
+TEST(DkimAr, AuthservIdTrailingBackslashInComment) {
+  // Fuzz find (dkim_config_fuzz): a quoted-pair '\' as the last byte of an unterminated
+  // comment stepped past the end and made substr() throw std::out_of_range.
+  EXPECT_EQ(ar_authserv_id("(:((((\\"), "");
+  EXPECT_EQ(ar_authserv_id("(\\"), "");
+  EXPECT_EQ(ar_authserv_id(std::string("(a\\", 3)), "");
+  EXPECT_EQ(ar_authserv_id("(x\\) y) mx.example; dkim=pass"), "mx.example");
+  DkimSettings s;
+  EXPECT_FALSE(should_remove_ar("(\\", "mx.example.com", s));
+}
+
 TEST(DkimFields, SplitGeneratedField) {
   auto f = split_field("DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/simple; d=example.com;\r\n\ts=sel; b=abc");
   ASSERT_TRUE(f);

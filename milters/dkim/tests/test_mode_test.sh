@@ -117,6 +117,17 @@ expect_eq "bad From" "$("$BIN" -x verify.conf -vv -t badfrom.eml 2>/dev/null)" \
 inkan-dkim: badfrom.eml: message not signed"
 expect_eq "IgnoreMalformedMail" "$("$BIN" -x ignore.conf -vv -t nofrom.eml 2>/dev/null)" ""
 
+## Forged A-R removal (RFC 8601 §5) on hostile values: a quoted-pair '\' as the last byte of an
+## unterminated comment made the authserv-id parser step past the end (found by dkim_config_fuzz;
+## the message failed with exit 78 here and got On-InternalError in the daemon). Only the field
+## carrying our id is removed (CHGHEADER idx=2); an escaped ')' leaves the comment open.
+printf 'Authentication-Results: (x\\\r\nAuthentication-Results: test.host; dkim=pass\r\nAuthentication-Results: (c\\) test.host; dkim=pass\r\n' > arbs.eml
+cat m.eml >> arbs.eml
+vv=$("$BIN" -x verify.conf -vv -t arbs.eml 2>/dev/null); rc=$?
+expect_eq "A-R trailing backslash rc" "$rc" 0
+expect_eq "A-R trailing backslash" "$vv" "### CHGHEADER: hname='Authentication-Results' idx=2 hvalue='(null)'
+inkan-dkim: arbs.eml: message not signed"
+
 ## Minimum (-L) on an l= signature (made with dkimpy) followed by appended text:
 ## l=11 ("body line\r\n") of a 26-byte canonical body.
 if "$PY" -c 'import dkim' 2>/dev/null; then
@@ -195,7 +206,7 @@ fi
 ## The same files through OpenDKIM, when installed.
 if [ -x "$OD" ]; then
   norm() { sed -e 's/^opendkim:/inkan-dkim:/'; }
-  for f in signed.eml bad.eml m.eml; do
+  for f in signed.eml bad.eml m.eml arbs.eml; do
     expect_eq "opendkim -t $f" "$("$OD" -x verify.conf -t $f 2>&1 | norm)" "$("$BIN" -x verify.conf -t $f 2>&1)"
     expect_eq "opendkim -vv -t $f" "$("$OD" -x verify.conf -vv -t $f 2>/dev/null | norm)" \
       "$("$BIN" -x verify.conf -vv -t $f 2>/dev/null)"
