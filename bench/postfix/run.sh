@@ -5,12 +5,13 @@
 #   bench/postfix/run.sh BUILD_DIR [--pairs N] [--msgs M] [--warmup W] [--scenarios sign,verify]
 #                        [--sockets tcp,unix] [--daemons inkan-dkim,null,opendkim] [--state DIR] [--smoke]
 #
-# For every round (--pairs, default 2), scenario (opendkim-sign, opendkim-verify) and socket kind
+# For every round (--pairs, default 4), scenario (opendkim-sign, opendkim-verify) and socket kind
 # (TCP inet:127.0.0.1:12891 and a unix socket), each daemon serves one harness run of --msgs
 # messages (default 2000) in turn: inkan-dkim from the harness's generated opendkim-*.conf (the very
 # file opendkim reads), inkan-null-milter (accepts everything, adds one header; negotiates like
 # inkan-dkim: the floor any milter pays in this Postfix) and /usr/sbin/opendkim. Alternating the
-# daemons inside each round spreads this VM's speed drift (±15 % within minutes) over all of them;
+# daemons, and reversing the order every other round, spreads this VM's speed drift (15-25 % within
+# minutes) over all of them;
 # the summary gives medians over the rounds and the ratios measured in this one invocation:
 #   daemon CPU-ms per message (targets: signing <= 0.5, verifying <= 0.15), peak RSS (< 10 MB),
 #   msgs/s ÷ the null milter's (>= 0.90) and TCP ÷ unix msgs/s (within 10 %), inkan ÷ opendkim.
@@ -28,13 +29,13 @@ REPO=$(cd "$HERE/../.." && pwd)
 HARNESS=${INKAN_BENCH_POSTFIX:-$REPO/../shared/bench-postfix}
 
 usage() {
-    sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 [ $# -ge 1 ] || usage
 BUILD=$(cd "$1" && pwd) || usage
 shift
-PAIRS=2 MSGS=2000 WARMUP=200 WAIT_IDLE=20
+PAIRS=4 MSGS=2000 WARMUP=200 WAIT_IDLE=20
 SCENARIOS=sign,verify SOCKETS=tcp,unix DAEMONS=inkan-dkim,null,opendkim
 STATE=/var/tmp/inkan-bench-postfix SMOKE=0
 while [ $# -gt 0 ]; do
@@ -122,13 +123,21 @@ IFS=, read -r -a SC_LIST <<< "$SCENARIOS"
 IFS=, read -r -a SOCK_LIST <<< "$SOCKETS"
 IFS=, read -r -a D_LIST <<< "$DAEMONS"
 echo "== bench/postfix: $PAIRS round(s) x ${#SC_LIST[@]} scenario(s) x ${#SOCK_LIST[@]} socket(s) x ${#D_LIST[@]} daemon(s), $MSGS messages a run" >&2
+# Every combination once per round; even rounds run them in reverse order (A B C, C B A, ...),
+# so a drift of the machine's speed during the rounds (as measured here: ~25 % between rounds)
+# weighs on the first and the last combination alike.
+COMBOS=()
+for sc in "${SC_LIST[@]}"; do
+    for sock in "${SOCK_LIST[@]}"; do
+        for d in "${D_LIST[@]}"; do COMBOS+=("$sc $sock $d"); done
+    done
+done
 for round in $(seq 1 "$PAIRS"); do
-    for sc in "${SC_LIST[@]}"; do
-        for sock in "${SOCK_LIST[@]}"; do
-            for d in "${D_LIST[@]}"; do
-                run_one "$sc" "$sock" "$d" "$round"
-            done
-        done
+    n=${#COMBOS[@]}
+    for i in $(seq 0 $((n - 1))); do
+        if [ $((round % 2)) = 0 ]; then i=$((n - 1 - i)); fi
+        read -r sc sock d <<< "${COMBOS[$i]}"
+        run_one "$sc" "$sock" "$d" "$round"
     done
 done
 /usr/bin/python3 "$HERE/summarise.py" "$STATE/this-run.jsonl" | tee "$STATE/summary.md"
