@@ -2,10 +2,10 @@
 # bench/postfix/run.sh BUILD_DIR [options] — inkan-dkim, the null milter and opendkim side by side
 # inside a real Postfix (../shared/bench-postfix), alternating, with the issue's targets checked.
 #
-#   bench/postfix/run.sh BUILD_DIR [--pairs N] [--msgs M] [--warmup W] [--scenarios sign,verify]
+#   bench/postfix/run.sh BUILD_DIR [--rounds N] [--msgs M] [--warmup W] [--scenarios sign,verify]
 #                        [--sockets tcp,unix] [--daemons inkan-dkim,null,opendkim] [--state DIR] [--smoke]
 #
-# For every round (--pairs, default 4), scenario (opendkim-sign, opendkim-verify) and socket kind
+# For every round (--rounds, default 4), scenario (opendkim-sign, opendkim-verify) and socket kind
 # (TCP inet:127.0.0.1:12891 and a unix socket), each daemon serves one harness run of --msgs
 # messages (default 2000) in turn: inkan-dkim from the harness's generated opendkim-*.conf (the very
 # file opendkim reads), inkan-null-milter (accepts everything, adds one header; negotiates like
@@ -35,12 +35,12 @@ usage() {
 [ $# -ge 1 ] || usage
 BUILD=$(cd "$1" && pwd) || usage
 shift
-PAIRS=4 MSGS=2000 WARMUP=200 WAIT_IDLE=20
+ROUNDS=4 MSGS=2000 WARMUP=200 WAIT_IDLE=20
 SCENARIOS=sign,verify SOCKETS=tcp,unix DAEMONS=inkan-dkim,null,opendkim
 STATE=/var/tmp/inkan-bench-postfix SMOKE=0
 while [ $# -gt 0 ]; do
     case "$1" in
-        --pairs) PAIRS=${2:?}; shift 2 ;;
+        --rounds) ROUNDS=${2:?}; shift 2 ;;
         --msgs) MSGS=${2:?}; shift 2 ;;
         --warmup) WARMUP=${2:?}; shift 2 ;;
         --scenarios) SCENARIOS=${2:?}; shift 2 ;;
@@ -53,7 +53,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 if [ "$SMOKE" = 1 ]; then
-    PAIRS=1 MSGS=60 WARMUP=10 WAIT_IDLE=0 SCENARIOS=sign,verify SOCKETS=unix DAEMONS=inkan-dkim,null
+    ROUNDS=1 MSGS=60 WARMUP=10 WAIT_IDLE=0 SCENARIOS=sign,verify SOCKETS=unix DAEMONS=inkan-dkim,null
 fi
 
 [ "$(id -u)" = 0 ] || { echo "run.sh: must run as root (the harness runs Postfix and unbound in a namespace)" >&2; exit 1; }
@@ -87,19 +87,14 @@ run_one() {
     local sc=opendkim-$1 sock=$2 daemon=$3 round=$4 milter expect=() unix=()
     local label="$1/$sock/$daemon/$round"
     if [ "$sock" = unix ]; then unix=(--unix); fi
+    # inkan-dkim listens where the harness's config says (the scenario's socket); the null milter
+    # on the same TCP port, or its own unix socket.
+    local tcp=inet:127.0.0.1:12891 dkim_sock=unix:{run}/$sc.sock null_sock=unix:{run}/null.sock
+    if [ "$sock" = tcp ]; then dkim_sock=$tcp null_sock=$tcp; fi
     case "$daemon" in
-        inkan-dkim)
-            if [ "$sock" = unix ]; then
-                milter="unix:{run}/$sc.sock=$STATE/bin/inkan-dkim -f -x {etc}/$sc.conf"
-            else
-                milter="inet:127.0.0.1:12891=$STATE/bin/inkan-dkim -f -x {etc}/$sc.conf"
-            fi ;;
+        inkan-dkim) milter="$dkim_sock=$STATE/bin/inkan-dkim -f -x {etc}/$sc.conf" ;;
         null)
-            if [ "$sock" = unix ]; then
-                milter="unix:{run}/null.sock=$STATE/bin/inkan-null-milter -f -x $STATE/bin/null-unix.conf"
-            else
-                milter="inet:127.0.0.1:12891=$STATE/bin/inkan-null-milter -f -x $STATE/bin/null-tcp.conf"
-            fi
+            milter="$null_sock=$STATE/bin/inkan-null-milter -f -x $STATE/bin/null-$sock.conf"
             expect=(--expect '^X-Inkan-Null: ok') ;;
         opendkim) milter= ;;  # the harness's own opendkim for the scenario
         *) echo "run.sh: unknown daemon $daemon" >&2; exit 2 ;;
@@ -122,7 +117,7 @@ run_one() {
 IFS=, read -r -a SC_LIST <<< "$SCENARIOS"
 IFS=, read -r -a SOCK_LIST <<< "$SOCKETS"
 IFS=, read -r -a D_LIST <<< "$DAEMONS"
-echo "== bench/postfix: $PAIRS round(s) x ${#SC_LIST[@]} scenario(s) x ${#SOCK_LIST[@]} socket(s) x ${#D_LIST[@]} daemon(s), $MSGS messages a run" >&2
+echo "== bench/postfix: $ROUNDS round(s) x ${#SC_LIST[@]} scenario(s) x ${#SOCK_LIST[@]} socket(s) x ${#D_LIST[@]} daemon(s), $MSGS messages a run" >&2
 # Every combination once per round; even rounds run them in reverse order (A B C, C B A, ...),
 # so a drift of the machine's speed during the rounds (as measured here: ~25 % between rounds)
 # weighs on the first and the last combination alike.
@@ -132,7 +127,7 @@ for sc in "${SC_LIST[@]}"; do
         for d in "${D_LIST[@]}"; do COMBOS+=("$sc $sock $d"); done
     done
 done
-for round in $(seq 1 "$PAIRS"); do
+for round in $(seq 1 "$ROUNDS"); do
     n=${#COMBOS[@]}
     for i in $(seq 0 $((n - 1))); do
         if [ $((round % 2)) = 0 ]; then i=$((n - 1 - i)); fi
